@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// latencylab: the command-line entry point.
+import { Command, CommanderError } from 'commander';
+import { registerImportCommand } from './import-command.js';
+import { registerDatasetCommands } from './dataset-commands.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('latencylab')
+    .description('Record exchange market data to Arrow and replay it to measure what latency costs a strategy')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerImportCommand(program);
+  registerDatasetCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    process.stderr.write(`latencylab: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,60 @@
+// manifest.json: the dataset's table of contents. Nanosecond times are decimal strings (they exceed 2^53).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { StreamInfo } from './types.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 'latencylab-dataset';
+
+export interface SegmentInfo {
+  index: number;
+  /** File names relative to the dataset folder. */
+  events: string;
+  raw: string;
+  rows: number;
+  rawRows: number;
+  /** Inclusive ranges over the segment's rows, ns since epoch as decimal strings; null for an empty segment. */
+  localTsMin: string | null;
+  localTsMax: string | null;
+  exchTsMin: string | null;
+  exchTsMax: string | null;
+  /** Rows per event kind name. */
+  counts: Record<string, number>;
+  bytes: number;
+  rawBytes: number;
+  /** False while the writer still appends to it (or if it crashed before closing it). */
+  closed: boolean;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: number;
+  streams: StreamInfo[];
+  segments: SegmentInfo[];
+  /** Where the data came from: importer and files, or recorder settings. */
+  source: Record<string, unknown>;
+}
+
+export function readManifest(dir: string): Manifest {
+  const file = path.join(dir, MANIFEST_FILE);
+  if (!fs.existsSync(dir)) throw new Error(`dataset not found: ${dir} does not exist`);
+  if (!fs.existsSync(file)) throw new Error(`not a dataset: ${file} is missing`);
+  let m: Manifest;
+  try {
+    m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (m.format !== MANIFEST_FORMAT) throw new Error(`${file}: field "format" is ${JSON.stringify(m.format)}, expected "${MANIFEST_FORMAT}"`);
+  if (!Array.isArray(m.streams)) throw new Error(`${file}: field "streams" must be an array`);
+  if (!Array.isArray(m.segments)) throw new Error(`${file}: field "segments" must be an array`);
+  return m;
+}
+
+/** Write atomically, so a crash leaves the old manifest or the new one, never half of one. */
+export function writeManifest(dir: string, m: Manifest): void {
+  const file = path.join(dir, MANIFEST_FILE);
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}

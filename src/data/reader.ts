@@ -1,0 +1,159 @@
+// Reading a dataset: the manifest, then each segment's record batches as typed arrays.
+// Nothing here creates an object per event; callers loop over the arrays.
+import path from 'node:path';
+import fs from 'node:fs';
+import type { RecordBatch } from 'apache-arrow';
+import { readManifest, type Manifest, type SegmentInfo } from './manifest.js';
+import { forEachBatch, scanSegmentFiles } from './segments.js';
+import { relativeNs, NS_PER_S } from './time.js';
+import type { StreamInfo } from './types.js';
+
+/** One record batch of the events table as typed arrays (valid only during the callback). */
+export interface EventBatch {
+  length: number;
+  segment: number;
+  localTs: BigInt64Array;
+  exchTs: BigInt64Array;
+  /** local_ts and exch_ts as float64 ns relative to the dataset's origin (exact, no BigInt per event). */
+  localNs: Float64Array;
+  exchNs: Float64Array;
+  stream: Uint16Array;
+  kind: Uint8Array;
+  side: Int8Array;
+  price: Float64Array;
+  size: Float64Array;
+  id: BigInt64Array;
+  prevId: BigInt64Array;
+  flags: Uint16Array;
+}
+
+export interface RawBatch {
+  length: number;
+  segment: number;
+  localTs: BigInt64Array;
+  exchange: (i: number) => string;
+  source: (i: number) => string;
+  line: BigInt64Array;
+  kind: Uint8Array;
+  /** The message text of row i (decoded on demand). */
+  data: (i: number) => string;
+}
+
+export interface ReadProblem {
+  file: string;
+  message: string;
+}
+
+function column<T>(batch: RecordBatch, name: string): T {
+  const child = batch.getChild(name);
+  if (!child) throw new Error(`column "${name}" missing`);
+  if (child.data.length !== 1) throw new Error(`column "${name}" has ${child.data.length} chunks in one batch`);
+  return child.data[0]!.values as T;
+}
+
+export class Dataset {
+  readonly manifest: Manifest;
+  readonly segments: SegmentInfo[];
+  /** Problems met while reading (cut-off segments); reading goes on past them. */
+  readonly problems: ReadProblem[] = [];
+  /** Relative times are measured from here: the first local time, floored to the second. */
+  readonly originNs: bigint;
+  private scratchLocal = new Float64Array(0);
+  private scratchExch = new Float64Array(0);
+
+  constructor(readonly dir: string) {
+    this.manifest = readManifest(dir);
+    const listed = new Set(this.manifest.segments.map((s) => s.events));
+    // A writer killed before its manifest caught up leaves segments the manifest does not list.
+    const unlisted = scanSegmentFiles(dir).filter((s) => !listed.has(s.events));
+    this.segments = [...this.manifest.segments, ...unlisted].sort((a, b) => a.index - b.index);
+    const mins = this.segments.map((s) => s.localTsMin).filter((x): x is string => x !== null).map(BigInt);
+    const first = mins.length ? mins.reduce((a, b) => (a < b ? a : b)) : 0n;
+    this.originNs = (first / NS_PER_S) * NS_PER_S;
+  }
+
+  get streams(): readonly StreamInfo[] {
+    return this.manifest.streams;
+  }
+
+  findStream(exchange: string, symbol: string): number {
+    const i = this.streams.findIndex((s) => s.exchange === exchange && s.symbol.toUpperCase() === symbol.toUpperCase());
+    if (i < 0) {
+      const have = this.streams.map((s) => `${s.exchange} ${s.symbol}`).join(', ');
+      throw new Error(`dataset ${this.dir} has no stream ${exchange} ${symbol} (it has: ${have || 'none'})`);
+    }
+    return i;
+  }
+
+  /** Calls `fn` for every record batch of the events table, in file order. */
+  forEachEventBatch(fn: (b: EventBatch) => void): void {
+    for (const seg of this.segments) {
+      const file = path.join(this.dir, seg.events);
+      if (!fs.existsSync(file)) {
+        this.problems.push({ file, message: `segment file missing: ${file}` });
+        continue;
+      }
+      const res = forEachBatch(file, (batch) => {
+        const n = batch.numRows;
+        if (this.scratchLocal.length < n) {
+          this.scratchLocal = new Float64Array(n);
+          this.scratchExch = new Float64Array(n);
+        }
+        const localTs = column<BigInt64Array>(batch, 'local_ts');
+        const exchTs = column<BigInt64Array>(batch, 'exch_ts');
+        fn({
+          length: n,
+          segment: seg.index,
+          localTs,
+          exchTs,
+          localNs: relativeNs(localTs, this.originNs, this.scratchLocal),
+          exchNs: relativeNs(exchTs, this.originNs, this.scratchExch),
+          stream: column(batch, 'stream'),
+          kind: column(batch, 'kind'),
+          side: column(batch, 'side'),
+          price: column(batch, 'price'),
+          size: column(batch, 'size'),
+          id: column(batch, 'id'),
+          prevId: column(batch, 'prev_id'),
+          flags: column(batch, 'flags'),
+        });
+      });
+      if (res.truncated) this.problems.push({ file, message: res.truncated });
+    }
+  }
+
+  /** Calls `fn` for every record batch of the raw table. */
+  forEachRawBatch(fn: (b: RawBatch) => void): void {
+    const decoder = new TextDecoder();
+    for (const seg of this.segments) {
+      if (!seg.raw) continue;
+      const file = path.join(this.dir, seg.raw);
+      if (!fs.existsSync(file)) {
+        this.problems.push({ file, message: `segment file missing: ${file}` });
+        continue;
+      }
+      const res = forEachBatch(file, (batch) => {
+        const dataCol = batch.getChild('data')!.data[0]!;
+        const offsets = dataCol.valueOffsets as Int32Array;
+        const bytes = dataCol.values as Uint8Array;
+        const ex = batch.getChild('exchange')!;
+        const src = batch.getChild('source')!;
+        fn({
+          length: batch.numRows,
+          segment: seg.index,
+          localTs: column(batch, 'local_ts'),
+          exchange: (i) => ex.get(i) as string,
+          source: (i) => src.get(i) as string,
+          line: column(batch, 'line'),
+          kind: column(batch, 'kind'),
+          data: (i) => decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!)),
+        });
+      });
+      if (res.truncated) this.problems.push({ file, message: res.truncated });
+    }
+  }
+}
+
+export function openDataset(dir: string): Dataset {
+  return new Dataset(dir);
+}

@@ -1,0 +1,433 @@
+// DatasetWriter: appends normalized events and raw messages to a dataset folder as Arrow IPC stream
+// segments, rotating them by rows or by time, and keeps manifest.json current.
+//
+// Stream format (not file format) so that a writer killed mid-write leaves every batch it finished
+// readable. Each batch is written with one synchronous write() call.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  Data,
+  Dictionary,
+  Int8,
+  Int16,
+  Int32,
+  makeData,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  Utf8,
+  vectorFromArray,
+  Vector,
+} from 'apache-arrow';
+import { eventSchema, FORMAT_VERSION, rawSchema } from './schema.js';
+import { MANIFEST_FORMAT, readManifest, writeManifest, type Manifest, type SegmentInfo } from './manifest.js';
+import { EVENT_KIND_NAMES, EXCHANGES, MARKET_TYPES, streamKey, type RawKind, type StreamInfo } from './types.js';
+import { scanSegmentFiles } from './segments.js';
+
+export interface DatasetWriterOptions {
+  /** Rows per Arrow record batch of the events table. */
+  batchRows?: number;
+  /** Start a new segment after this many event rows. */
+  segmentRows?: number;
+  /** Start a new segment when local time passes a multiple of this (ns), e.g. 1h. 0 = never. */
+  rotateNs?: bigint;
+  /** Append to an existing dataset instead of refusing a non-empty folder. */
+  append?: boolean;
+  /** Provenance stored in the manifest. */
+  source?: Record<string, unknown>;
+}
+
+const MAX_I64 = 0x7fffffffffffffffn;
+const MIN_I64 = -0x8000000000000000n;
+
+/** Writes to a file descriptor synchronously instead of arrow's async byte queue. */
+class SyncStreamWriter extends RecordBatchStreamWriter {
+  private fd: number;
+  bytes = 0;
+  constructor(fd: number) {
+    super({ autoDestroy: false });
+    this.fd = fd;
+  }
+  protected override _write(chunk: ArrayBufferView | ArrayBuffer | string): this {
+    if (!this._started) return this;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : ArrayBuffer.isView(chunk) ? chunk : new Uint8Array(chunk);
+    if (buf.byteLength > 0) {
+      this.pending.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+      this._position += buf.byteLength;
+    }
+    return this;
+  }
+  private pending: Uint8Array[] = [];
+  /** Put everything arrow has produced so far into the file in one write. */
+  sync(): void {
+    if (this.pending.length === 0) return;
+    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    let off = 0;
+    while (off < all.byteLength) off += fs.writeSync(this.fd, all, off, all.byteLength - off);
+    this.bytes += all.byteLength;
+  }
+}
+
+function structBatch(schema: Schema, children: Data[], length: number): RecordBatch {
+  const data = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
+  return new RecordBatch(schema, data);
+}
+
+class EventColumns {
+  length = 0;
+  localTs: BigInt64Array;
+  exchTs: BigInt64Array;
+  stream: Uint16Array;
+  kind: Uint8Array;
+  side: Int8Array;
+  price: Float64Array;
+  size: Float64Array;
+  id: BigInt64Array;
+  prevId: BigInt64Array;
+  flags: Uint16Array;
+  constructor(readonly capacity: number) {
+    this.localTs = new BigInt64Array(capacity);
+    this.exchTs = new BigInt64Array(capacity);
+    this.stream = new Uint16Array(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.side = new Int8Array(capacity);
+    this.price = new Float64Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.id = new BigInt64Array(capacity);
+    this.prevId = new BigInt64Array(capacity);
+    this.flags = new Uint16Array(capacity);
+  }
+}
+
+class RawColumns {
+  localTs: bigint[] = [];
+  exchange: number[] = [];
+  source: number[] = [];
+  line: bigint[] = [];
+  kind: number[] = [];
+  data: string[] = [];
+  bytes = 0;
+  get length() {
+    return this.data.length;
+  }
+}
+
+export class DatasetWriter {
+  readonly dir: string;
+  private readonly manifest: Manifest;
+  private readonly batchRows: number;
+  private readonly segmentRows: number;
+  private readonly rotateNs: bigint;
+  private readonly streamIndex = new Map<string, number>();
+  private symbols: string[] = [];
+  private symbolIndexOfStream: number[] = [];
+  private symbolDict: Vector | null = null;
+  private readonly exchangeDict = vectorFromArray([...EXCHANGES], new Utf8());
+  private readonly marketDict = vectorFromArray([...MARKET_TYPES], new Utf8());
+  private rawSources: string[] = [];
+  private readonly rawSourceIndex = new Map<string, number>();
+  private rawSourceDict: Vector | null = null;
+  private readonly eventsSchema = eventSchema();
+  private readonly rawTableSchema = rawSchema();
+
+  private cols: EventColumns;
+  private raw = new RawColumns();
+  private seg: SegmentInfo | null = null;
+  private segEvents: SyncStreamWriter | null = null;
+  private segRaw: SyncStreamWriter | null = null;
+  private segFds: number[] = [];
+  private segPeriod = -1n;
+  private stats = { lmin: MAX_I64, lmax: MIN_I64, emin: MAX_I64, emax: MIN_I64, rmin: MAX_I64, rmax: MIN_I64 };
+  private kindCounts = new Float64Array(16);
+  private closed = false;
+
+  constructor(dir: string, opts: DatasetWriterOptions = {}) {
+    this.dir = dir;
+    this.batchRows = opts.batchRows ?? 65536;
+    this.segmentRows = opts.segmentRows ?? 4_000_000;
+    this.rotateNs = opts.rotateNs ?? 0n;
+    this.cols = new EventColumns(this.batchRows);
+    fs.mkdirSync(dir, { recursive: true });
+    const hasManifest = fs.existsSync(path.join(dir, 'manifest.json'));
+    if (hasManifest && opts.append) {
+      this.manifest = readManifest(dir);
+      // Segments a crashed writer left behind are read back and listed; none are overwritten.
+      const known = new Set(this.manifest.segments.map((s) => s.events));
+      for (const seg of scanSegmentFiles(dir)) {
+        if (!known.has(seg.events)) this.manifest.segments.push(seg);
+      }
+      for (const s of this.manifest.segments) s.closed = true;
+      this.manifest.streams.forEach((s) => this.registerStream(s));
+      if (opts.source) this.manifest.source = { ...this.manifest.source, ...opts.source };
+    } else {
+      const existing = fs.readdirSync(dir).filter((f) => f.endsWith('.arrow') || f === 'manifest.json');
+      if (existing.length > 0) {
+        throw new Error(`${dir} already holds a dataset (${existing[0]}); choose an empty folder or append to it`);
+      }
+      this.manifest = { format: MANIFEST_FORMAT, version: FORMAT_VERSION, streams: [], segments: [], source: opts.source ?? {} };
+    }
+    writeManifest(dir, this.manifest);
+  }
+
+  get streams(): readonly StreamInfo[] {
+    return this.manifest.streams;
+  }
+
+  /** The stream's index (the `stream` column), registering it on first use. */
+  stream(info: StreamInfo): number {
+    const i = this.streamIndex.get(streamKey(info));
+    if (i !== undefined) return i;
+    const idx = this.registerStream(info);
+    this.manifest.streams.push({ exchange: info.exchange, market: info.market, symbol: info.symbol });
+    // Listed at once, so a crash never leaves rows whose stream the manifest does not name.
+    writeManifest(this.dir, this.manifest);
+    return idx;
+  }
+
+  private registerStream(info: StreamInfo): number {
+    const idx = this.streamIndex.size;
+    if (idx >= 65535) throw new Error('a dataset holds at most 65535 streams');
+    this.streamIndex.set(streamKey(info), idx);
+    let s = this.symbols.indexOf(info.symbol);
+    if (s < 0) {
+      s = this.symbols.length;
+      this.symbols.push(info.symbol);
+      this.symbolDict = null;
+    }
+    this.symbolIndexOfStream[idx] = s;
+    return idx;
+  }
+
+  /** Append one normalized event. Times are ns since epoch; ids are -1n where the exchange has none. */
+  event(
+    stream: number,
+    localTs: bigint,
+    exchTs: bigint,
+    kind: number,
+    side: number,
+    price: number,
+    size: number,
+    id: bigint,
+    prevId: bigint,
+    flags: number,
+  ): void {
+    if (this.seg === null || this.needsRotation(localTs)) this.rotate(localTs);
+    const c = this.cols;
+    const i = c.length++;
+    c.localTs[i] = localTs;
+    c.exchTs[i] = exchTs;
+    c.stream[i] = stream;
+    c.kind[i] = kind;
+    c.side[i] = side;
+    c.price[i] = price;
+    c.size[i] = size;
+    c.id[i] = id;
+    c.prevId[i] = prevId;
+    c.flags[i] = flags;
+    const st = this.stats;
+    if (localTs < st.lmin) st.lmin = localTs;
+    if (localTs > st.lmax) st.lmax = localTs;
+    if (exchTs < st.emin) st.emin = exchTs;
+    if (exchTs > st.emax) st.emax = exchTs;
+    this.kindCounts[kind]!++;
+    this.seg!.rows++;
+    if (c.length === c.capacity) this.flushEvents();
+  }
+
+  /** Append one raw message exactly as it was received (or sent). */
+  rawMessage(localTs: bigint, exchange: string, source: string, line: number, kind: RawKind, data: string): void {
+    if (this.seg === null || this.needsRotation(localTs)) this.rotate(localTs);
+    const r = this.raw;
+    let src = this.rawSourceIndex.get(source);
+    if (src === undefined) {
+      src = this.rawSources.length;
+      this.rawSources.push(source);
+      this.rawSourceIndex.set(source, src);
+      this.rawSourceDict = null;
+    }
+    r.localTs.push(localTs);
+    r.exchange.push(EXCHANGES.indexOf(exchange as (typeof EXCHANGES)[number]));
+    r.source.push(src);
+    r.line.push(BigInt(line));
+    r.kind.push(kind);
+    r.data.push(data);
+    r.bytes += data.length;
+    if (localTs < this.stats.rmin) this.stats.rmin = localTs;
+    if (localTs > this.stats.rmax) this.stats.rmax = localTs;
+    this.seg!.rawRows++;
+    if (r.length >= 16384 || r.bytes >= 8 << 20) this.flushRaw();
+  }
+
+  private needsRotation(localTs: bigint): boolean {
+    if (this.seg!.rows >= this.segmentRows) return true;
+    if (this.rotateNs > 0n) {
+      const period = localTs / this.rotateNs;
+      if (this.segPeriod >= 0n && period > this.segPeriod) return true;
+    }
+    return false;
+  }
+
+  /** Write everything buffered so far to disk and refresh the manifest (the recorder calls this every second). */
+  flush(): void {
+    if (this.seg === null) return;
+    this.flushEvents();
+    this.flushRaw();
+    this.updateSegmentInfo();
+    writeManifest(this.dir, this.manifest);
+  }
+
+  private flushEvents(): void {
+    const c = this.cols;
+    const n = c.length;
+    if (n === 0 || this.segEvents === null) return;
+    if (this.symbolDict === null) this.symbolDict = vectorFromArray(this.symbols, new Utf8());
+    const exch = new Int8Array(n);
+    const market = new Int8Array(n);
+    const sym = new Int16Array(n);
+    const streams = this.manifest.streams;
+    const exIdx = streams.map((s) => EXCHANGES.indexOf(s.exchange));
+    const mkIdx = streams.map((s) => MARKET_TYPES.indexOf(s.market));
+    for (let i = 0; i < n; i++) {
+      const s = c.stream[i]!;
+      exch[i] = exIdx[s]!;
+      market[i] = mkIdx[s]!;
+      sym[i] = this.symbolIndexOfStream[s]!;
+    }
+    const f = this.eventsSchema.fields;
+    const children: Data[] = [
+      makeData({ type: f[0]!.type, length: n, nullCount: 0, data: c.localTs.slice(0, n) }),
+      makeData({ type: f[1]!.type, length: n, nullCount: 0, data: c.exchTs.slice(0, n) }),
+      makeData({ type: f[2]!.type, length: n, nullCount: 0, data: c.stream.slice(0, n) }),
+      makeData({ type: f[3]!.type as Dictionary<Utf8, Int8>, length: n, nullCount: 0, data: exch, dictionary: this.exchangeDict }),
+      makeData({ type: f[4]!.type as Dictionary<Utf8, Int8>, length: n, nullCount: 0, data: market, dictionary: this.marketDict }),
+      makeData({ type: f[5]!.type as Dictionary<Utf8, Int16>, length: n, nullCount: 0, data: sym, dictionary: this.symbolDict }),
+      makeData({ type: f[6]!.type, length: n, nullCount: 0, data: c.kind.slice(0, n) }),
+      makeData({ type: f[7]!.type, length: n, nullCount: 0, data: c.side.slice(0, n) }),
+      makeData({ type: f[8]!.type, length: n, nullCount: 0, data: c.price.slice(0, n) }),
+      makeData({ type: f[9]!.type, length: n, nullCount: 0, data: c.size.slice(0, n) }),
+      makeData({ type: f[10]!.type, length: n, nullCount: 0, data: c.id.slice(0, n) }),
+      makeData({ type: f[11]!.type, length: n, nullCount: 0, data: c.prevId.slice(0, n) }),
+      makeData({ type: f[12]!.type, length: n, nullCount: 0, data: c.flags.slice(0, n) }),
+    ] as Data[];
+    this.segEvents.write(structBatch(this.eventsSchema, children, n));
+    this.segEvents.sync();
+    c.length = 0;
+  }
+
+  private flushRaw(): void {
+    const r = this.raw;
+    const n = r.length;
+    if (n === 0 || this.segRaw === null) return;
+    if (this.rawSourceDict === null) this.rawSourceDict = vectorFromArray(this.rawSources, new Utf8());
+    const offsets = new Int32Array(n + 1);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += Buffer.byteLength(r.data[i]!);
+    const values = Buffer.allocUnsafe(total);
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      pos += values.write(r.data[i]!, pos);
+      offsets[i + 1] = pos;
+    }
+    const f = this.rawTableSchema.fields;
+    const children: Data[] = [
+      makeData({ type: f[0]!.type, length: n, nullCount: 0, data: BigInt64Array.from(r.localTs) }),
+      makeData({ type: f[1]!.type as Dictionary<Utf8, Int8>, length: n, nullCount: 0, data: Int8Array.from(r.exchange), dictionary: this.exchangeDict }),
+      makeData({ type: f[2]!.type as Dictionary<Utf8, Int32>, length: n, nullCount: 0, data: Int32Array.from(r.source), dictionary: this.rawSourceDict }),
+      makeData({ type: f[3]!.type, length: n, nullCount: 0, data: BigInt64Array.from(r.line) }),
+      makeData({ type: f[4]!.type, length: n, nullCount: 0, data: Uint8Array.from(r.kind) }),
+      makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: new Uint8Array(values.buffer, values.byteOffset, total) }),
+    ] as Data[];
+    this.segRaw.write(structBatch(this.rawTableSchema, children, n));
+    this.segRaw.sync();
+    this.raw = new RawColumns();
+  }
+
+  private rotate(localTs: bigint): void {
+    this.closeSegment();
+    const index = this.manifest.segments.reduce((m, s) => Math.max(m, s.index), 0) + 1;
+    const name = String(index).padStart(6, '0');
+    const seg: SegmentInfo = {
+      index,
+      events: `events-${name}.arrow`,
+      raw: `raw-${name}.arrow`,
+      rows: 0,
+      rawRows: 0,
+      localTsMin: null,
+      localTsMax: null,
+      exchTsMin: null,
+      exchTsMax: null,
+      counts: {},
+      bytes: 0,
+      rawBytes: 0,
+      closed: false,
+    };
+    const evFd = fs.openSync(path.join(this.dir, seg.events), 'wx');
+    const rawFd = fs.openSync(path.join(this.dir, seg.raw), 'wx');
+    this.segFds = [evFd, rawFd];
+    this.segEvents = new SyncStreamWriter(evFd);
+    this.segRaw = new SyncStreamWriter(rawFd);
+    // The schema message goes out at once, so even an empty segment is a valid stream.
+    this.segEvents.reset(undefined, this.eventsSchema);
+    this.segEvents.sync();
+    this.segRaw.reset(undefined, this.rawTableSchema);
+    this.segRaw.sync();
+    // Dictionaries restart per stream file.
+    this.symbolDict = null;
+    this.rawSourceDict = null;
+    this.seg = seg;
+    this.segPeriod = this.rotateNs > 0n ? localTs / this.rotateNs : -1n;
+    this.stats = { lmin: MAX_I64, lmax: MIN_I64, emin: MAX_I64, emax: MIN_I64, rmin: MAX_I64, rmax: MIN_I64 };
+    this.kindCounts.fill(0);
+    this.manifest.segments.push(seg);
+    writeManifest(this.dir, this.manifest);
+  }
+
+  private updateSegmentInfo(): void {
+    const seg = this.seg;
+    if (!seg) return;
+    const st = this.stats;
+    const lmin = st.lmin < st.rmin ? st.lmin : st.rmin;
+    const lmax = st.lmax > st.rmax ? st.lmax : st.rmax;
+    seg.localTsMin = lmin === MAX_I64 ? null : lmin.toString();
+    seg.localTsMax = lmax === MIN_I64 ? null : lmax.toString();
+    seg.exchTsMin = st.emin === MAX_I64 ? null : st.emin.toString();
+    seg.exchTsMax = st.emax === MIN_I64 ? null : st.emax.toString();
+    const counts: Record<string, number> = {};
+    this.kindCounts.forEach((v, k) => {
+      if (v > 0) counts[EVENT_KIND_NAMES[k] ?? `kind_${k}`] = v;
+    });
+    seg.counts = counts;
+    seg.bytes = this.segEvents?.bytes ?? seg.bytes;
+    seg.rawBytes = this.segRaw?.bytes ?? seg.rawBytes;
+  }
+
+  private closeSegment(): void {
+    if (this.seg === null) return;
+    this.flushEvents();
+    this.flushRaw();
+    // End-of-stream markers make the files complete streams for every reader.
+    this.segEvents!.finish();
+    this.segEvents!.sync();
+    this.segRaw!.finish();
+    this.segRaw!.sync();
+    this.updateSegmentInfo();
+    this.seg.closed = true;
+    for (const fd of this.segFds) fs.closeSync(fd);
+    this.segFds = [];
+    this.segEvents = null;
+    this.segRaw = null;
+    this.seg = null;
+    writeManifest(this.dir, this.manifest);
+  }
+
+  close(): Manifest {
+    if (!this.closed) {
+      this.closeSegment();
+      writeManifest(this.dir, this.manifest);
+      this.closed = true;
+    }
+    return this.manifest;
+  }
+}

@@ -1,0 +1,334 @@
+// Binance spot, USD-M and COIN-M market data: depthUpdate, trade, bookTicker and REST depth snapshots,
+// with Binance's own book-sync rules:
+//   spot:    buffer diffs until the snapshot; drop u <= lastUpdateId; the first kept diff must have
+//            U <= lastUpdateId+1 <= u; afterwards each diff's U must be previous u + 1.
+//   futures: drop u < lastUpdateId; the first kept diff must have U <= lastUpdateId <= u (or pu == lastUpdateId);
+//            afterwards each diff's pu must equal the previous u.
+// A broken chain is written as a gap marker and the stream waits for the next snapshot: never patched.
+import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
+import { placeText } from '../../data/sink.js';
+import { EventKind, Flag, GAP_REASON_NAMES, GapReason, Side, type ExchangeId, type MarketType } from '../../data/types.js';
+import { NS_PER_MS } from '../../data/time.js';
+
+export type BinanceExchange = 'binance-spot' | 'binance-usdm' | 'binance-coinm';
+
+export const BINANCE_MARKET: Record<BinanceExchange, MarketType> = {
+  'binance-spot': 'spot',
+  'binance-usdm': 'linear',
+  'binance-coinm': 'inverse',
+};
+
+/** At most this many diffs wait for a snapshot; older ones are dropped (they stay in the raw table). */
+const MAX_BUFFERED = 20_000;
+
+interface BufferedDiff {
+  localTs: bigint;
+  exchTs: bigint;
+  U: number;
+  u: number;
+  pu: number;
+  b: unknown[];
+  a: unknown[];
+  place: InputPlace;
+}
+
+interface DepthState {
+  stream: number;
+  synced: boolean;
+  /** Last update id applied (the local id of Binance's docs). */
+  lastId: number;
+  /** prev_id for the next written update: the id the book stood at after the last written one. */
+  chainId: number;
+  buffer: BufferedDiff[];
+  /** A gap marker was already written for the current unsynced period. */
+  gapWritten: boolean;
+}
+
+export class BadField extends Error {}
+
+function int(v: unknown, field: string): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  throw new BadField(`field "${field}" must be an integer, got ${JSON.stringify(v)}`);
+}
+
+function num(v: unknown, field: string): number {
+  if (typeof v === 'string' && v.length > 0) {
+    const x = Number(v);
+    if (Number.isFinite(x)) return x;
+  }
+  throw new BadField(`field "${field}" must be a decimal string, got ${JSON.stringify(v)}`);
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v === 'string' && v.length > 0) return v;
+  throw new BadField(`field "${field}" must be a string, got ${JSON.stringify(v)}`);
+}
+
+function levels(v: unknown, field: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  throw new BadField(`field "${field}" must be an array of [price, size], got ${JSON.stringify(v)?.slice(0, 40)}`);
+}
+
+function ms(v: unknown, field: string): bigint {
+  return BigInt(int(v, field)) * NS_PER_MS;
+}
+
+export interface BinanceStats {
+  gaps: Record<string, number>;
+  snapshots: number;
+}
+
+export class BinanceNormalizer {
+  private readonly depth = new Map<string, DepthState>();
+  private readonly streams = new Map<string, number>();
+  readonly stats: BinanceStats = { gaps: {}, snapshots: 0 };
+  private readonly futures: boolean;
+  private readonly market: MarketType;
+
+  constructor(
+    readonly exchange: BinanceExchange,
+    private readonly sink: EventSink,
+    private readonly problems: ProblemLog,
+  ) {
+    this.futures = exchange !== 'binance-spot';
+    this.market = BINANCE_MARKET[exchange];
+  }
+
+  private streamOf(symbol: string): number {
+    let s = this.streams.get(symbol);
+    if (s === undefined) {
+      s = this.sink.stream({ exchange: this.exchange as ExchangeId, market: this.market, symbol });
+      this.streams.set(symbol, s);
+    }
+    return s;
+  }
+
+  private depthOf(symbol: string): DepthState {
+    let d = this.depth.get(symbol);
+    if (!d) {
+      d = { stream: this.streamOf(symbol), synced: false, lastId: -1, chainId: -1, buffer: [], gapWritten: false };
+      this.depth.set(symbol, d);
+    }
+    return d;
+  }
+
+  /**
+   * One stream message: the combined-stream wrapper {"stream","data"} or a bare payload.
+   * Returns false (after logging why) if the message could not be used.
+   */
+  onMessage(localTs: bigint, msg: unknown, place: InputPlace): boolean {
+    try {
+      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new BadField('message is not a JSON object');
+      const m = msg as Record<string, unknown>;
+      const data = (m.data !== undefined && typeof m.stream === 'string' ? m.data : m) as Record<string, unknown>;
+      if (typeof data !== 'object' || data === null) throw new BadField('field "data" must be an object');
+      const e = data.e;
+      if (e === 'depthUpdate') this.onDepth(localTs, data, place);
+      else if (e === 'trade') this.onTrade(localTs, data);
+      else if (e === 'bookTicker' || (e === undefined && 'b' in data && 'a' in data && 'u' in data && !('U' in data))) this.onBookTicker(localTs, data);
+      else if ('lastUpdateId' in data) this.onSnapshot(localTs, data, undefined, place);
+      else if (e === 'serverShutdown') return true;
+      else if (e === 'aggTrade' || e === 'markPriceUpdate' || e === 'forceOrder' || e === 'kline') return true;
+      else if ('result' in data && 'id' in data) return true; // subscription ack
+      else throw new BadField(`unknown message (event ${JSON.stringify(e)})`);
+      return true;
+    } catch (err) {
+      if (err instanceof BadField) {
+        this.problems.add('bad_message', place, err.message);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  private onTrade(localTs: bigint, d: Record<string, unknown>): void {
+    const symbol = str(d.s, 's');
+    const price = num(d.p, 'p');
+    const size = num(d.q, 'q');
+    const id = int(d.t, 't');
+    const exchTs = ms(d.T ?? d.E, 'T');
+    if (typeof d.m !== 'boolean') throw new BadField(`field "m" must be a boolean, got ${JSON.stringify(d.m)}`);
+    // m: the buyer was the maker, so the aggressor sold.
+    const side = d.m ? Side.Ask : Side.Bid;
+    let flags = Flag.MessageEnd;
+    if (d.X !== undefined && d.X !== 'MARKET') flags |= Flag.OffBook;
+    this.sink.event(this.streamOf(symbol), localTs, exchTs, EventKind.Trade, side, price, size, BigInt(id), -1n, flags);
+  }
+
+  private onBookTicker(localTs: bigint, d: Record<string, unknown>): void {
+    const symbol = str(d.s, 's');
+    const id = BigInt(int(d.u, 'u'));
+    const bid = num(d.b, 'b');
+    const bidSize = num(d.B, 'B');
+    const ask = num(d.a, 'a');
+    const askSize = num(d.A, 'A');
+    let exchTs: bigint;
+    let flags = 0;
+    if (d.T !== undefined || d.E !== undefined) exchTs = ms(d.T ?? d.E, 'T');
+    else {
+      exchTs = localTs;
+      flags = Flag.NoExchangeTime;
+    }
+    const s = this.streamOf(symbol);
+    this.sink.event(s, localTs, exchTs, EventKind.BestBidOffer, Side.Bid, bid, bidSize, id, -1n, flags);
+    this.sink.event(s, localTs, exchTs, EventKind.BestBidOffer, Side.Ask, ask, askSize, id, -1n, flags | Flag.MessageEnd);
+  }
+
+  private onDepth(localTs: bigint, d: Record<string, unknown>, place: InputPlace): void {
+    const symbol = str(d.s, 's');
+    const U = int(d.U, 'U');
+    const u = int(d.u, 'u');
+    const pu = this.futures ? int(d.pu, 'pu') : U - 1;
+    // Futures carry the matching-engine time T; spot only the event time E.
+    const exchTs = ms(this.futures ? (d.T ?? d.E) : d.E, this.futures ? 'T' : 'E');
+    const b = levels(d.b, 'b');
+    const a = levels(d.a, 'a');
+    validateLevels(b, 'b');
+    validateLevels(a, 'a');
+    const st = this.depthOf(symbol);
+    const diff: BufferedDiff = { localTs, exchTs, U, u, pu, b, a, place };
+    if (!st.synced) {
+      this.buffer(st, diff);
+      return;
+    }
+    if (u < st.lastId || (!this.futures && u <= st.lastId)) return; // old news
+    const continues = this.futures ? pu === st.lastId : U === st.lastId + 1;
+    if (!continues) {
+      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, this.futures ? `pu ${pu} != previous u ${st.lastId}` : `U ${U} != previous u ${st.lastId} + 1`);
+      this.buffer(st, diff);
+      return;
+    }
+    this.writeDiff(st, diff, 0);
+  }
+
+  private buffer(st: DepthState, diff: BufferedDiff): void {
+    st.buffer.push(diff);
+    if (st.buffer.length > MAX_BUFFERED) st.buffer.shift();
+  }
+
+  private gap(st: DepthState, localTs: bigint, exchTs: bigint, id: number, reason: number, place: InputPlace | null, why: string): void {
+    st.synced = false;
+    if (st.gapWritten) return;
+    st.gapWritten = true;
+    this.sink.event(st.stream, localTs, exchTs, EventKind.Gap, Side.None, NaN, reason, BigInt(id), BigInt(st.lastId), Flag.MessageEnd);
+    const name = GAP_REASON_NAMES[reason]!;
+    this.stats.gaps[name] = (this.stats.gaps[name] ?? 0) + 1;
+    this.problems.add(`gap_${name}`, place ? placeText(place) : this.exchange, `${this.exchange} ${this.symbolOf(st)}: ${why}`);
+  }
+
+  private symbolOf(st: DepthState): string {
+    for (const [sym, d] of this.depth) if (d === st) return sym;
+    return '?';
+  }
+
+  private writeDiff(st: DepthState, diff: BufferedDiff, extraFlags: number): void {
+    const id = BigInt(diff.u);
+    const prev = BigInt(st.chainId);
+    const n = diff.b.length + diff.a.length;
+    let k = 0;
+    for (const side of [Side.Bid, Side.Ask]) {
+      for (const lvl of side === Side.Bid ? diff.b : diff.a) {
+        const [p, q] = lvl as [string, string];
+        k++;
+        const flags = extraFlags | (k === n ? Flag.MessageEnd : 0);
+        this.sink.event(st.stream, diff.localTs, diff.exchTs, EventKind.BookLevel, side, Number(p), Number(q), id, prev, flags);
+      }
+    }
+    st.lastId = diff.u;
+    // An update without levels writes no row, so the next written row continues from the last written id.
+    if (n > 0) st.chainId = diff.u;
+  }
+
+  /** A REST depth snapshot ({"lastUpdateId", "bids", "asks"}); `symbol` when the payload does not name it. */
+  onSnapshot(localTs: bigint, d: Record<string, unknown>, symbolHint: string | undefined, place: InputPlace): void {
+    const symbol = typeof d.symbol === 'string' ? d.symbol : symbolHint;
+    if (!symbol) throw new BadField('snapshot does not name its symbol and none is known for this input');
+    const lid = int(d.lastUpdateId, 'lastUpdateId');
+    const bids = levels(d.bids, 'bids');
+    const asks = levels(d.asks, 'asks');
+    validateLevels(bids, 'bids');
+    validateLevels(asks, 'asks');
+    const st = this.depthOf(symbol);
+    this.stats.snapshots++;
+    // Drop what the snapshot already contains.
+    const pending = st.buffer.filter((x) => (this.futures ? x.u >= lid : x.u > lid));
+    const first = pending[0];
+    if (first) {
+      const bridges = this.futures ? (first.U <= lid && lid <= first.u) || first.pu === lid : first.U <= lid + 1 && lid + 1 <= first.u;
+      if (!bridges) {
+        // The snapshot is older than the diffs we hold: a live client would fetch another one.
+        this.gap(st, localTs, first.exchTs, first.u, GapReason.NoSnapshot, place, `snapshot lastUpdateId ${lid} does not reach the first buffered diff (U ${first.U}, u ${first.u})`);
+        return;
+      }
+    }
+    // Exchange time of the snapshot: its own (futures E/T), else that of the diff that bridges it.
+    const exchTs = d.T !== undefined ? ms(d.T, 'T') : d.E !== undefined ? ms(d.E, 'E') : (first?.exchTs ?? localTs);
+    const snapFlags = Flag.FromRest | (d.T === undefined && d.E === undefined && !first ? Flag.NoExchangeTime : 0);
+    const id = BigInt(lid);
+    const rows = bids.length + asks.length;
+    if (rows === 0) {
+      this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, Side.None, NaN, 0, id, -1n, snapFlags | Flag.SnapshotBegin | Flag.SnapshotEnd | Flag.MessageEnd);
+    } else {
+      let k = 0;
+      for (const side of [Side.Bid, Side.Ask]) {
+        for (const lvl of side === Side.Bid ? bids : asks) {
+          const [p, q] = lvl as [string, string];
+          k++;
+          let flags = snapFlags;
+          if (k === 1) flags |= Flag.SnapshotBegin;
+          if (k === rows) flags |= Flag.SnapshotEnd | Flag.MessageEnd;
+          this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, side, Number(p), Number(q), id, -1n, flags);
+        }
+      }
+    }
+    st.synced = true;
+    st.gapWritten = false;
+    st.lastId = lid;
+    st.chainId = lid;
+    st.buffer = [];
+    // Diffs received before the snapshot become applicable now, when a live client could apply them.
+    let prevU = lid;
+    for (const x of pending) {
+      const ok = x === first || (this.futures ? x.pu === prevU : x.U === prevU + 1);
+      if (!ok) {
+        this.gap(st, localTs, x.exchTs, x.u, GapReason.Sequence, x.place, this.futures ? `pu ${x.pu} != previous u ${prevU}` : `U ${x.U} != previous u ${prevU} + 1`);
+        st.buffer = pending.slice(pending.indexOf(x));
+        return;
+      }
+      this.writeDiff(st, { ...x, localTs }, Flag.Buffered);
+      prevU = x.u;
+    }
+  }
+
+  /** The connection dropped: every book of this normalizer is unknown until its next snapshot. */
+  onDisconnect(localTs: bigint): void {
+    for (const st of this.depth.values()) {
+      this.sink.event(st.stream, localTs, localTs, EventKind.Disconnect, Side.None, NaN, 0, -1n, BigInt(st.lastId), Flag.MessageEnd | Flag.NoExchangeTime);
+      st.synced = false;
+      st.buffer = [];
+      st.gapWritten = false;
+    }
+  }
+
+  /** Streams still waiting for a snapshot when the input ends. */
+  finish(place: string): void {
+    for (const [symbol, st] of this.depth) {
+      if (!st.synced && st.buffer.length > 0 && !st.gapWritten) {
+        const last = st.buffer[st.buffer.length - 1]!;
+        st.gapWritten = true;
+        this.sink.event(st.stream, last.localTs, last.exchTs, EventKind.Gap, Side.None, NaN, GapReason.NoSnapshot, BigInt(last.u), BigInt(st.lastId), Flag.MessageEnd);
+        this.stats.gaps.no_snapshot = (this.stats.gaps.no_snapshot ?? 0) + 1;
+        this.problems.add('gap_no_snapshot', place, `${this.exchange} ${symbol}: ${st.buffer.length} depth update(s) never got a snapshot; the book is unknown`);
+      }
+    }
+  }
+}
+
+function validateLevels(arr: unknown[], field: string): void {
+  for (let i = 0; i < arr.length; i++) {
+    const l = arr[i];
+    if (!Array.isArray(l) || l.length < 2) throw new BadField(`field "${field}[${i}]" must be [price, size], got ${JSON.stringify(l)}`);
+    num(l[0], `${field}[${i}][0]`);
+    num(l[1], `${field}[${i}][1]`);
+  }
+}
