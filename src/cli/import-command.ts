@@ -89,8 +89,13 @@ export function registerImportCommand(program: Command): void {
     .requiredOption('--out <dir>', 'dataset folder to create')
     .option('--exchange <id>', `force the exchange id (${EXCHANGES.join(', ')})`)
     .option('--append', 'append to an existing dataset in --out')
+    .option('--segment-rows <n>', 'start a new segment file after this many events', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1000) throw new Error(`--segment-rows must be a whole number >= 1000, got "${v}"`);
+      return n;
+    })
     .option('--json', 'print the summary as JSON')
-    .action(async (format: string, files: string[], o: { out: string; exchange?: string; append?: boolean; json?: boolean }) => {
+    .action(async (format: string, files: string[], o: { out: string; exchange?: string; append?: boolean; json?: boolean; segmentRows?: number }) => {
       const { summary } = await runImport(format, files, o.out, o);
       if (o.json) {
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

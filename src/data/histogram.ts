@@ -1,13 +1,16 @@
 // A fixed-bucket histogram for percentiles in bounded memory, for values of either sign (latencies
 // measured across two clocks can be negative).
 //
-// In milliseconds this spans 1 us to 2.8 hours in 9,237 buckets (148 KB per histogram).
+// Values are stored relative to an `origin` chosen by the caller: resolution is relative to |value - origin|,
+// so an origin near the bulk of the values (for feed latencies: the clock offset) gives fine resolution where
+// it matters. Buckets are log-spaced: |d| = |value - origin| in [MIN_ABS, MAX_ABS) falls into bucket
+// floor(log(|d| / MIN_ABS) / log(RATIO)) of its sign's half, smaller magnitudes into one "zero" bucket,
+// larger ones into an overflow bucket per sign. In milliseconds this spans 1 us to 2.8 hours in 9,237
+// buckets (148 KB per histogram).
 //
-// Buckets are log-spaced: |value| in [MIN_ABS, MAX_ABS) falls into bucket floor(log(|v| / MIN_ABS) / log(RATIO))
-// of its sign's half, smaller magnitudes into one "zero" bucket, larger ones into an overflow bucket per sign.
 // Each bucket keeps a count and the sum of its values, so a percentile is reported as the mean of the values
 // in the bucket holding that rank: exact when they are all equal, and never more than one bucket width
-// (RATIO - 1 = 0.5 % of the value) off otherwise. min, max, count and mean are exact.
+// (RATIO - 1 = 0.5 % of |value - origin|) off otherwise. min, max, count and mean are exact.
 
 /** Magnitudes below this (in the histogram's unit) share the zero bucket. */
 const MIN_ABS = 1e-3;
@@ -34,39 +37,45 @@ export interface PercentileSummary {
 
 export class Histogram {
   private readonly counts = new Float64Array(SIZE);
+  /** Sums of (value - origin) per bucket. */
   private readonly sums = new Float64Array(SIZE);
   count = 0;
   min = Infinity;
   max = -Infinity;
-  sum = 0;
+  /** Sum of (value - origin). */
+  private sumD = 0;
+
+  constructor(readonly origin = 0) {}
 
   add(v: number): void {
     if (v !== v) return; // NaN
-    const a = v < 0 ? -v : v;
+    const d = v - this.origin;
+    const a = d < 0 ? -d : d;
     let b: number;
     if (a < MIN_ABS) b = ZERO;
-    else if (a >= MAX_ABS) b = v < 0 ? 0 : SIZE - 1;
+    else if (a >= MAX_ABS) b = d < 0 ? 0 : SIZE - 1;
     else {
       let k = Math.floor(Math.log(a / MIN_ABS) / LOG_RATIO);
       if (k >= HALF) k = HALF - 1;
-      b = v < 0 ? ZERO - 1 - k : ZERO + 1 + k;
+      b = d < 0 ? ZERO - 1 - k : ZERO + 1 + k;
     }
     this.counts[b]!++;
-    this.sums[b]! += v;
+    this.sums[b]! += d;
     this.count++;
-    this.sum += v;
+    this.sumD += d;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
   }
 
-  /** Adds another histogram's values to this one. */
+  /** Adds another histogram's values to this one (both must have the same origin). */
   merge(o: Histogram): void {
+    if (o.origin !== this.origin) throw new Error(`cannot merge histograms with origins ${o.origin} and ${this.origin}`);
     for (let i = 0; i < SIZE; i++) {
       this.counts[i]! += o.counts[i]!;
       this.sums[i]! += o.sums[i]!;
     }
     this.count += o.count;
-    this.sum += o.sum;
+    this.sumD += o.sumD;
     if (o.min < this.min) this.min = o.min;
     if (o.max > this.max) this.max = o.max;
   }
@@ -87,7 +96,7 @@ export class Histogram {
       if (seen >= rank) {
         if (i === 0) return this.min;
         if (i === SIZE - 1) return this.max;
-        const m = this.sums[i]! / c;
+        const m = this.origin + this.sums[i]! / c;
         return m < this.min ? this.min : m > this.max ? this.max : m;
       }
     }
@@ -99,7 +108,7 @@ export class Histogram {
       count: this.count,
       min: this.count ? this.min : NaN,
       max: this.count ? this.max : NaN,
-      mean: this.count ? this.sum / this.count : NaN,
+      mean: this.count ? this.origin + this.sumD / this.count : NaN,
       p50: this.percentile(50),
       p90: this.percentile(90),
       p99: this.percentile(99),

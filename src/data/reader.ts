@@ -1,10 +1,9 @@
 // Reading a dataset: the manifest, then each segment's record batches as typed arrays.
 // Nothing here creates an object per event; callers loop over the arrays.
 import path from 'node:path';
-import fs from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import { readManifest, type Manifest, type SegmentInfo } from './manifest.js';
-import { forEachBatch, scanSegmentFiles } from './segments.js';
+import { ensureUnpacked, forEachBatch, scanSegmentFiles } from './segments.js';
 import { relativeNs, NS_PER_S } from './time.js';
 import type { StreamInfo } from './types.js';
 
@@ -65,7 +64,7 @@ export class Dataset {
     this.manifest = readManifest(dir);
     const listed = new Set(this.manifest.segments.map((s) => s.events));
     // A writer killed before its manifest caught up leaves segments the manifest does not list.
-    const unlisted = scanSegmentFiles(dir).filter((s) => !listed.has(s.events));
+    const unlisted = scanSegmentFiles(dir, listed);
     this.segments = [...this.manifest.segments, ...unlisted].sort((a, b) => a.index - b.index);
     const mins = this.segments.map((s) => s.localTsMin).filter((x): x is string => x !== null).map(BigInt);
     const first = mins.length ? mins.reduce((a, b) => (a < b ? a : b)) : 0n;
@@ -89,7 +88,7 @@ export class Dataset {
   forEachEventBatch(fn: (b: EventBatch) => void): void {
     for (const seg of this.segments) {
       const file = path.join(this.dir, seg.events);
-      if (!fs.existsSync(file)) {
+      if (!ensureUnpacked(file)) {
         this.problems.push({ file, message: `segment file missing: ${file}` });
         continue;
       }
@@ -128,7 +127,7 @@ export class Dataset {
     for (const seg of this.segments) {
       if (!seg.raw) continue;
       const file = path.join(this.dir, seg.raw);
-      if (!fs.existsSync(file)) {
+      if (!ensureUnpacked(file)) {
         this.problems.push({ file, message: `segment file missing: ${file}` });
         continue;
       }

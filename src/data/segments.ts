@@ -1,21 +1,62 @@
 // Reading segment files batch by batch, tolerating a segment whose writer was killed mid-write.
 import fs from 'node:fs';
 import path from 'node:path';
-import { RecordBatch, RecordBatchReader } from 'apache-arrow';
+import zlib from 'node:zlib';
+import { Message, RecordBatch, RecordBatchReader } from 'apache-arrow';
 import type { SegmentInfo } from './manifest.js';
 import { EVENT_KIND_NAMES } from './types.js';
 
-const CHUNK = 1 << 20;
-
-/** The file's bytes in 1 MiB chunks, read synchronously: memory stays bounded whatever the file's size. */
-function* fileChunks(file: string): Generator<Uint8Array> {
+/**
+ * The file's IPC messages, one buffer each (prefix + metadata + body), read synchronously. Handing arrow
+ * whole messages spares it from joining chunks; memory stays bounded by one message at a time.
+ * A message cut off by a killed writer ends the iteration with `state.truncated` set.
+ */
+function* fileMessages(file: string, state: { truncated: string | null }): Generator<Uint8Array> {
   const fd = fs.openSync(file, 'r');
+  const head = Buffer.alloc(8);
+  let pos = 0;
+  const readExactly = (buf: Uint8Array, off: number, len: number): number => {
+    let got = 0;
+    while (got < len) {
+      const n = fs.readSync(fd, buf, off + got, len - got, pos + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return got;
+  };
   try {
     for (;;) {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      const n = fs.readSync(fd, buf, 0, CHUNK, null);
-      if (n <= 0) return;
-      yield n === CHUNK ? buf : buf.subarray(0, n);
+      const got = readExactly(head, 0, 8);
+      if (got === 0) return;
+      if (got < 8) {
+        state.truncated = `message prefix cut off at byte ${pos}`;
+        return;
+      }
+      // Current framing: 0xFFFFFFFF then the metadata length; legacy framing: the length alone.
+      const continuation = head.readInt32LE(0) === -1;
+      const metaLen = continuation ? head.readInt32LE(4) : head.readInt32LE(0);
+      const prefix = continuation ? 8 : 4;
+      if (metaLen === 0) {
+        yield new Uint8Array(head.subarray(0, prefix));
+        return;
+      }
+      pos += prefix;
+      const metaBuf = Buffer.allocUnsafe(metaLen);
+      if (readExactly(metaBuf, 0, metaLen) < metaLen) {
+        state.truncated = `message metadata cut off at byte ${pos}`;
+        return;
+      }
+      pos += metaLen;
+      const bodyLen = Message.decode(metaBuf).bodyLength;
+      const msg = new Uint8Array(prefix + metaLen + bodyLen);
+      msg.set(head.subarray(0, prefix), 0);
+      msg.set(metaBuf, prefix);
+      if (readExactly(msg, prefix + metaLen, bodyLen) < bodyLen) {
+        state.truncated = `message body cut off at byte ${pos}`;
+        return;
+      }
+      pos += bodyLen;
+      yield msg;
     }
   } finally {
     fs.closeSync(fd);
@@ -32,31 +73,39 @@ export interface BatchReadResult {
  * stops at its last complete batch and is reported in the result, not thrown.
  */
 export function forEachBatch(file: string, onBatch: (batch: RecordBatch) => void): BatchReadResult {
-  if (!fs.existsSync(file)) throw new Error(`segment file missing: ${file}`);
+  if (!ensureUnpacked(file)) throw new Error(`segment file missing: ${file}`);
   if (fs.statSync(file).size === 0) return { truncated: `${file}: empty file (the writer stopped before its first batch)` };
   let count = 0;
-  try {
-    const reader = RecordBatchReader.from(fileChunks(file));
-    for (const batch of reader) {
-      count++;
-      onBatch(batch);
-    }
-    return { truncated: null };
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (/ipc|arrow|message|buffer|offset|length|range|Expected|schema/i.test(msg) || e instanceof RangeError) {
-      return { truncated: `${file}: cut off after ${count} complete batch(es) (${msg})` };
-    }
-    throw e;
+  const state = { truncated: null as string | null };
+  const reader = RecordBatchReader.from(fileMessages(file, state));
+  for (const batch of reader) {
+    count++;
+    onBatch(batch);
   }
+  if (state.truncated) return { truncated: `${file}: cut off after ${count} complete batch(es) (${state.truncated})` };
+  return { truncated: null };
 }
 
-/** Segments on disk that the manifest may not list (a writer that crashed before updating it). */
-export function scanSegmentFiles(dir: string): SegmentInfo[] {
+/**
+ * Datasets shipped in git (the bundled one) keep each segment gzipped as `<name>.gz` to stay small;
+ * the first reader unpacks it beside the original name. Returns false if neither file exists.
+ */
+export function ensureUnpacked(file: string): boolean {
+  if (fs.existsSync(file)) return true;
+  const gz = `${file}.gz`;
+  if (!fs.existsSync(gz)) return false;
+  const tmp = `${file}.unpacking-${process.pid}`;
+  fs.writeFileSync(tmp, zlib.gunzipSync(fs.readFileSync(gz)));
+  fs.renameSync(tmp, file);
+  return true;
+}
+
+/** Segments on disk that the manifest does not list (a writer that crashed before updating it). */
+export function scanSegmentFiles(dir: string, listed: ReadonlySet<string>): SegmentInfo[] {
   const out: SegmentInfo[] = [];
   for (const f of fs.readdirSync(dir).sort()) {
     const m = /^events-(\d+)\.arrow$/.exec(f);
-    if (!m) continue;
+    if (!m || listed.has(f)) continue;
     const index = Number(m[1]);
     const raw = `raw-${m[1]}.arrow`;
     out.push(describeSegment(dir, index, f, fs.existsSync(path.join(dir, raw)) ? raw : ''));

@@ -155,9 +155,7 @@ export class DatasetWriter {
       this.manifest = readManifest(dir);
       // Segments a crashed writer left behind are read back and listed; none are overwritten.
       const known = new Set(this.manifest.segments.map((s) => s.events));
-      for (const seg of scanSegmentFiles(dir)) {
-        if (!known.has(seg.events)) this.manifest.segments.push(seg);
-      }
+      this.manifest.segments.push(...scanSegmentFiles(dir, known));
       for (const s of this.manifest.segments) s.closed = true;
       this.manifest.streams.forEach((s) => this.registerStream(s));
       if (opts.source) this.manifest.source = { ...this.manifest.source, ...opts.source };
