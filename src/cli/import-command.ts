@@ -19,6 +19,8 @@ export interface ImportSummary {
   raw_messages: number;
   streams: { exchange: string; market: string; symbol: string }[];
   gaps: Record<string, number>;
+  /** Present when the exchange sends book checksums (OKX). */
+  checksums?: { verified: number; failed: number; skipped: number };
   problems: { total: number; by_kind: Record<string, number>; first: { place: string; message: string }[] };
   bytes: number;
   seconds: number;
@@ -67,6 +69,7 @@ export async function runImport(
     raw_messages: rawRows,
     streams: manifest.streams.map((s) => ({ ...s })),
     gaps: stats.gaps,
+    ...(stats.checksums ? { checksums: stats.checksums } : {}),
     problems: { total: problems.total, by_kind: problems.counts, first: problems.items.slice(0, 50) },
     bytes,
     seconds: +seconds.toFixed(3),
@@ -106,6 +109,7 @@ export function registerImportCommand(program: Command): void {
         `  lines ${summary.lines}, messages ${summary.messages}, events ${summary.rows}, raw messages ${summary.raw_messages}`,
         `  streams: ${summary.streams.map((s) => `${s.exchange} ${s.symbol}`).join(', ')}`,
         `  gaps: ${Object.keys(summary.gaps).length ? Object.entries(summary.gaps).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`,
+        ...(summary.checksums ? [`  book checksums: ${summary.checksums.verified} verified, ${summary.checksums.failed} failed, ${summary.checksums.skipped} absent`] : []),
         `  ${summary.messages_per_second.toLocaleString('en-US')} messages/s, ${(summary.bytes / 1e6).toFixed(1)} MB written in ${summary.seconds}s`,
       ];
       if (summary.problems.total > 0) {

@@ -14,6 +14,8 @@ export interface ImporterStats {
   messages: number;
   /** Gap markers written, by reason name. */
   gaps: Record<string, number>;
+  /** Book checksums the exchange sent (OKX): equal to the rebuilt book's, different, or absent/0. */
+  checksums?: { verified: number; failed: number; skipped: number };
 }
 
 export type Importer = (files: string[], sink: EventSink, problems: ProblemLog, opts: ImporterOptions) => Promise<ImporterStats>;

@@ -1,0 +1,104 @@
+// Bybit v5 public frames, checked field by field. A parse returns a complete message or throws an Error
+// naming the field, so nothing half-valid ever reaches a book.
+
+export interface BybitLevel {
+  price: number;
+  size: number;
+}
+
+export interface BybitBookMessage {
+  symbol: string;
+  /** "1" (best bid/offer only), "50", "200", "1000". */
+  depth: string;
+  type: 'snapshot' | 'delta';
+  /** Matching-engine time `cts` when present, else the push time `ts` (ms). */
+  exchMs: number;
+  u: number;
+  bids: BybitLevel[];
+  asks: BybitLevel[];
+}
+
+export interface BybitTrade {
+  exchMs: number;
+  /** Aggressor: +1 buy, -1 sell (`S` is the taker side). */
+  side: 1 | -1;
+  price: number;
+  size: number;
+  /** `i`: numeric on spot, a UUID on linear. */
+  id: string;
+  blockTrade: boolean;
+}
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function integerField(obj: Json, key: string, where: string): number {
+  const v = obj[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new Error(`field "${where}${key}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function decimal(v: unknown, where: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function levels(v: unknown, where: string): BybitLevel[] {
+  if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of [price, size], got ${JSON.stringify(v)}`);
+  return v.map((lv, i) => {
+    if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size], got ${JSON.stringify(lv)}`);
+    return { price: decimal(lv[0], `${where}[${i}][0]`), size: decimal(lv[1], `${where}[${i}][1]`) };
+  });
+}
+
+/** "orderbook.200.BTCUSDT" → { channel: "orderbook", args: ["200"], symbol: "BTCUSDT" }. */
+export function splitTopic(topic: string): { channel: string; args: string[]; symbol: string } {
+  const parts = topic.split('.');
+  return { channel: parts[0]!, args: parts.slice(1, -1), symbol: parts.length > 1 ? parts[parts.length - 1]! : '' };
+}
+
+export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
+  const { args, symbol } = splitTopic(topic);
+  if (args.length !== 1 || symbol === '') throw new Error(`topic "${topic}" is not orderbook.{depth}.{symbol}`);
+  const type = msg.type;
+  if (type !== 'snapshot' && type !== 'delta') throw new Error(`field "type" must be "snapshot" or "delta", got ${JSON.stringify(type)}`);
+  const data = msg.data;
+  if (!isObject(data)) throw new Error(`field "data" must be an object, got ${JSON.stringify(data)}`);
+  const exchMs = msg.cts !== undefined ? integerField(msg, 'cts', '') : integerField(msg, 'ts', '');
+  return {
+    symbol,
+    depth: args[0]!,
+    type,
+    exchMs,
+    u: integerField(data, 'u', 'data.'),
+    bids: levels(data.b, 'data.b'),
+    asks: levels(data.a, 'data.a'),
+  };
+}
+
+export function parseTrades(msg: Json): BybitTrade[] {
+  const data = msg.data;
+  if (!Array.isArray(data)) throw new Error(`field "data" must be an array of trades, got ${JSON.stringify(data)}`);
+  return data.map((t, i) => {
+    const at = `data[${i}].`;
+    if (!isObject(t)) throw new Error(`field "data[${i}]" must be an object`);
+    const side = t.S === 'Buy' ? 1 : t.S === 'Sell' ? -1 : 0;
+    if (side === 0) throw new Error(`field "${at}S" must be "Buy" or "Sell", got ${JSON.stringify(t.S)}`);
+    if (typeof t.i !== 'string' || t.i === '') throw new Error(`field "${at}i" must be a trade id string, got ${JSON.stringify(t.i)}`);
+    if (t.BT !== undefined && typeof t.BT !== 'boolean') throw new Error(`field "${at}BT" must be a boolean, got ${JSON.stringify(t.BT)}`);
+    return {
+      exchMs: integerField(t, 'T', at),
+      side,
+      price: decimal(t.p, `${at}p`),
+      size: decimal(t.v, `${at}v`),
+      id: t.i,
+      blockTrade: t.BT === true,
+    };
+  });
+}

@@ -1,0 +1,134 @@
+// Coinbase Advanced Trade market-data frames, checked field by field. A parse returns a complete message
+// or throws an Error naming the field, so nothing half-valid ever reaches a book.
+import { parseTimeNs } from '../../data/time.js';
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export interface CoinbaseLevel {
+  side: 1 | -1;
+  price: number;
+  size: number;
+  exchTs: bigint;
+}
+
+export interface CoinbaseBookEvent {
+  type: 'snapshot' | 'update';
+  productId: string;
+  updates: CoinbaseLevel[];
+}
+
+export interface CoinbaseTrade {
+  productId: string;
+  exchTs: bigint;
+  /** Aggressor: +1 buy, -1 sell (the opposite of Coinbase's `side`, which is the maker's). */
+  side: 1 | -1;
+  price: number;
+  size: number;
+  id: string;
+}
+
+function decimal(v: unknown, where: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** ISO times repeat within a message (every level of a snapshot shares one): parse each text once. */
+class TimeParser {
+  private lastText: string | null = null;
+  private lastNs = 0n;
+  parse(v: unknown, where: string): bigint {
+    if (v === this.lastText) return this.lastNs;
+    if (typeof v !== 'string') throw new Error(`field "${where}" must be an ISO time string, got ${JSON.stringify(v)}`);
+    let ns: bigint;
+    try {
+      ns = parseTimeNs(v);
+    } catch {
+      throw new Error(`field "${where}" is not an ISO time: ${JSON.stringify(v)}`);
+    }
+    this.lastText = v;
+    this.lastNs = ns;
+    return ns;
+  }
+}
+
+function events(msg: Json): Json[] {
+  if (!Array.isArray(msg.events)) throw new Error(`field "events" must be an array, got ${JSON.stringify(msg.events)}`);
+  return msg.events.map((e, i) => {
+    if (!isObject(e)) throw new Error(`field "events[${i}]" must be an object`);
+    return e;
+  });
+}
+
+function eventType(e: Json, where: string): 'snapshot' | 'update' {
+  if (e.type !== 'snapshot' && e.type !== 'update') throw new Error(`field "${where}type" must be "snapshot" or "update", got ${JSON.stringify(e.type)}`);
+  return e.type;
+}
+
+function productId(v: unknown, where: string): string {
+  if (typeof v !== 'string' || v === '') throw new Error(`field "${where}" must be a product id string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The message's `timestamp` (when Coinbase sent it), or null if it has none. */
+export function messageTime(msg: Json): bigint | null {
+  if (typeof msg.timestamp !== 'string') return null;
+  try {
+    return parseTimeNs(msg.timestamp);
+  } catch {
+    return null;
+  }
+}
+
+export function parseL2Events(msg: Json): CoinbaseBookEvent[] {
+  const times = new TimeParser();
+  return events(msg).map((e, i) => {
+    const at = `events[${i}].`;
+    if (!Array.isArray(e.updates)) throw new Error(`field "${at}updates" must be an array, got ${JSON.stringify(e.updates)}`);
+    const updates = e.updates.map((u: unknown, k: number): CoinbaseLevel => {
+      const uat = `${at}updates[${k}].`;
+      if (!isObject(u)) throw new Error(`field "${at}updates[${k}]" must be an object`);
+      const side = u.side === 'bid' ? 1 : u.side === 'offer' || u.side === 'ask' ? -1 : 0;
+      if (side === 0) throw new Error(`field "${uat}side" must be "bid" or "offer", got ${JSON.stringify(u.side)}`);
+      return {
+        side,
+        price: decimal(u.price_level, `${uat}price_level`),
+        size: decimal(u.new_quantity, `${uat}new_quantity`),
+        exchTs: times.parse(u.event_time, `${uat}event_time`),
+      };
+    });
+    return { type: eventType(e, at), productId: productId(e.product_id, `${at}product_id`), updates };
+  });
+}
+
+/** Trades of `update` events; `snapshot` events replay trades from before the subscription and are left out. */
+export function parseLiveTrades(msg: Json): CoinbaseTrade[] {
+  const times = new TimeParser();
+  const out: CoinbaseTrade[] = [];
+  events(msg).forEach((e, i) => {
+    const at = `events[${i}].`;
+    if (eventType(e, at) === 'snapshot') return;
+    if (!Array.isArray(e.trades)) throw new Error(`field "${at}trades" must be an array, got ${JSON.stringify(e.trades)}`);
+    e.trades.forEach((t: unknown, k: number) => {
+      const tat = `${at}trades[${k}].`;
+      if (!isObject(t)) throw new Error(`field "${at}trades[${k}]" must be an object`);
+      // Coinbase reports the MAKER's side: a SELL print is a resting sell order lifted by a buyer.
+      const side = t.side === 'SELL' ? 1 : t.side === 'BUY' ? -1 : 0;
+      if (side === 0) throw new Error(`field "${tat}side" must be "BUY" or "SELL", got ${JSON.stringify(t.side)}`);
+      if (typeof t.trade_id !== 'string' || t.trade_id === '') throw new Error(`field "${tat}trade_id" must be a string, got ${JSON.stringify(t.trade_id)}`);
+      out.push({
+        productId: productId(t.product_id, `${tat}product_id`),
+        exchTs: times.parse(t.time, `${tat}time`),
+        side,
+        price: decimal(t.price, `${tat}price`),
+        size: decimal(t.size, `${tat}size`),
+        id: t.trade_id,
+      });
+    });
+  });
+  return out;
+}

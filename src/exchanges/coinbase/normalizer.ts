@@ -1,0 +1,175 @@
+// Coinbase Advanced Trade market data (one normalizer per connection) to normalized events:
+// level2 (`l2_data`) snapshot/update → book rows, market_trades updates → trades.
+//
+// Sync rules (docs/cryptofeed-import.md): `sequence_num` counts every message of the connection, across
+// channels. A jump means messages were lost and any of them may have been a book update, so every book of
+// the connection gets a Gap row and ignores updates until its next snapshot.
+import { EventKind, Flag, GAP_REASON_NAMES, GapReason } from '../../data/types.js';
+import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
+import { isObject, messageTime, parseL2Events, parseLiveTrades, type CoinbaseBookEvent, type CoinbaseTrade, type Json } from './messages.js';
+
+/** Channels that carry nothing the dataset models: kept in the raw table only, without a problem. */
+const IGNORED_CHANNELS = new Set(['heartbeats', 'subscriptions', 'ticker', 'ticker_batch', 'candles', 'status', 'user', 'futures_balance_summary']);
+
+const MAX_I64 = 0x7fffffffffffffffn;
+
+type SyncState = 'none' | 'synced' | 'broken';
+
+interface BookSync {
+  stream: number;
+  state: SyncState;
+}
+
+function numericTradeId(id: string): bigint | null {
+  if (!/^\d{1,19}$/.test(id)) return null;
+  const n = BigInt(id);
+  return n <= MAX_I64 ? n : null;
+}
+
+export class CoinbaseNormalizer {
+  readonly exchange = 'coinbase' as const;
+  /** Gap rows written, by reason name. */
+  readonly gaps: Record<string, number> = {};
+  private readonly streams = new Map<string, number>();
+  private readonly books = new Map<string, BookSync>();
+  private lastSeq: number | null = null;
+
+  constructor(
+    private readonly sink: EventSink,
+    private readonly problems: ProblemLog,
+  ) {}
+
+  /** The connection was re-established: sequence_num restarts and every book needs a new snapshot. */
+  reset(localTs: bigint): void {
+    // The data must show the outage: every book is unknown from here until its next snapshot.
+    for (const b of this.books.values()) {
+      this.sink.event(b.stream, localTs, localTs, EventKind.Disconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
+      this.sink.event(b.stream, localTs, localTs, EventKind.Reconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
+    }
+    this.lastSeq = null;
+    for (const b of this.books.values()) b.state = 'none';
+  }
+
+  /** One frame as received: its text, or the JSON already parsed from it. */
+  onMessage(localTs: bigint, frame: unknown, place: InputPlace): void {
+    let msg = frame;
+    if (typeof frame === 'string') {
+      try {
+        msg = JSON.parse(frame);
+      } catch (e) {
+        this.problems.add('bad_json', place, `frame is not valid JSON (${(e as Error).message})`);
+        return;
+      }
+    }
+    if (!isObject(msg)) {
+      this.problems.add('bad_message', place, 'frame is not a JSON object');
+      return;
+    }
+    if (msg.type === 'error') {
+      this.problems.add('exchange_error', place, `Coinbase error: ${String(msg.message)}`);
+      return;
+    }
+    const seq = msg.sequence_num;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      this.problems.add('bad_field', place, `field "sequence_num" must be a non-negative integer, got ${JSON.stringify(seq)}`);
+      return;
+    }
+    const exchTs = messageTime(msg) ?? localTs;
+    const prevSeq = this.lastSeq;
+    if (prevSeq !== null && seq > prevSeq + 1) this.breakAllBooks(localTs, exchTs, GapReason.Sequence, BigInt(seq), BigInt(prevSeq));
+    else if (prevSeq !== null && seq <= prevSeq) this.problems.add('sequence_backwards', place, `sequence_num ${seq} after ${prevSeq}`);
+    this.lastSeq = seq;
+
+    const channel = msg.channel;
+    if (channel === 'l2_data') this.onL2(localTs, msg, seq, prevSeq, place);
+    else if (channel === 'market_trades') this.onTrades(localTs, msg, place);
+    else if (typeof channel !== 'string') this.problems.add('bad_field', place, `field "channel" must be a string, got ${JSON.stringify(channel)}`);
+    else if (!IGNORED_CHANNELS.has(channel)) this.problems.add('unknown_topic', place, `unknown channel "${channel}"`);
+  }
+
+  private stream(productId: string): number {
+    let s = this.streams.get(productId);
+    if (s === undefined) {
+      s = this.sink.stream({ exchange: this.exchange, market: 'spot', symbol: productId });
+      this.streams.set(productId, s);
+    }
+    return s;
+  }
+
+  private onL2(localTs: bigint, msg: Json, seq: number, prevSeq: number | null, place: InputPlace): void {
+    let events: CoinbaseBookEvent[];
+    try {
+      events = parseL2Events(msg);
+    } catch (e) {
+      this.problems.add('bad_field', place, `l2_data: ${(e as Error).message}`);
+      // The update it held is lost just as if the message had never arrived.
+      this.breakAllBooks(localTs, messageTime(msg) ?? localTs, GapReason.BadInput, BigInt(seq), prevSeq === null ? -1n : BigInt(prevSeq));
+      return;
+    }
+    const msgTs = messageTime(msg) ?? localTs;
+    const id = BigInt(seq);
+    const prev = prevSeq === null ? -1n : BigInt(prevSeq);
+    for (const ev of events) {
+      let b = this.books.get(ev.productId);
+      if (b === undefined) {
+        b = { stream: this.stream(ev.productId), state: 'none' };
+        this.books.set(ev.productId, b);
+      }
+      if (ev.type === 'snapshot') {
+        this.writeSnapshot(b.stream, localTs, msgTs, id, ev);
+        b.state = 'synced';
+      } else if (b.state === 'none') {
+        this.gap(b, localTs, ev.updates[0]?.exchTs ?? msgTs, GapReason.NoSnapshot, id, prev);
+      } else if (b.state === 'synced') {
+        const n = ev.updates.length;
+        ev.updates.forEach((u, i) => {
+          const flags = i === n - 1 ? Flag.MessageEnd : 0;
+          this.sink.event(b.stream, localTs, u.exchTs, EventKind.BookLevel, u.side, u.price, u.size, id, prev, flags);
+        });
+      }
+    }
+  }
+
+  private writeSnapshot(stream: number, localTs: bigint, msgTs: bigint, id: bigint, ev: CoinbaseBookEvent): void {
+    const n = ev.updates.length;
+    if (n === 0) {
+      const flags = Flag.SnapshotBegin | Flag.SnapshotEnd | Flag.MessageEnd;
+      this.sink.event(stream, localTs, msgTs, EventKind.BookSnapshot, 0, NaN, 0, id, -1n, flags);
+      return;
+    }
+    ev.updates.forEach((u, i) => {
+      let flags = i === 0 ? Flag.SnapshotBegin : 0;
+      if (i === n - 1) flags |= Flag.SnapshotEnd | Flag.MessageEnd;
+      this.sink.event(stream, localTs, u.exchTs, EventKind.BookSnapshot, u.side, u.price, u.size, id, -1n, flags);
+    });
+  }
+
+  private onTrades(localTs: bigint, msg: Json, place: InputPlace): void {
+    let trades: CoinbaseTrade[];
+    try {
+      trades = parseLiveTrades(msg);
+    } catch (e) {
+      this.problems.add('bad_field', place, `market_trades: ${(e as Error).message}`);
+      return;
+    }
+    for (const [k, t] of trades.entries()) {
+      const id = numericTradeId(t.id);
+      const flags = (id === null ? Flag.NonNumericId : 0) | (k === trades.length - 1 ? Flag.MessageEnd : 0);
+      this.sink.event(this.stream(t.productId), localTs, t.exchTs, EventKind.Trade, t.side, t.price, t.size, id ?? -1n, -1n, flags);
+    }
+  }
+
+  /** Messages were lost on the connection: no book of it can be trusted until its next snapshot. */
+  private breakAllBooks(localTs: bigint, exchTs: bigint, reason: GapReason, id: bigint, prevId: bigint): void {
+    for (const b of this.books.values()) {
+      if (b.state === 'synced') this.gap(b, localTs, exchTs, reason, id, prevId);
+    }
+  }
+
+  private gap(b: BookSync, localTs: bigint, exchTs: bigint, reason: GapReason, id: bigint, prevId: bigint): void {
+    this.sink.event(b.stream, localTs, exchTs, EventKind.Gap, 0, NaN, reason, id, prevId, Flag.MessageEnd);
+    b.state = 'broken';
+    const name = GAP_REASON_NAMES[reason]!;
+    this.gaps[name] = (this.gaps[name] ?? 0) + 1;
+  }
+}

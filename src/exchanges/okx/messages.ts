@@ -1,0 +1,107 @@
+// OKX v5 public frames, checked field by field. A parse returns a complete message or throws an Error
+// naming the field, so nothing half-valid ever reaches a book.
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export interface OkxLevel {
+  /** The strings as OKX sent them (the checksum needs them), and their values. */
+  priceText: string;
+  sizeText: string;
+  price: number;
+  size: number;
+}
+
+export interface OkxBookEntry {
+  instId: string;
+  exchMs: string;
+  bids: OkxLevel[];
+  asks: OkxLevel[];
+  /** null when absent; 0 means OKX no longer sends one (from June 2026). */
+  checksum: number | null;
+  /** Absent in older captures (the 2022 sample). */
+  seqId: number | null;
+  prevSeqId: number | null;
+}
+
+export interface OkxTrade {
+  instId: string;
+  exchMs: string;
+  /** Aggressor: +1 buy, -1 sell. */
+  side: 1 | -1;
+  price: number;
+  size: number;
+  id: string;
+}
+
+function decimal(v: unknown, where: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function millisText(v: unknown, where: string): string {
+  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) throw new Error(`field "${where}" must be a string of milliseconds, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function optionalInteger(obj: Json, key: string, where: string): number | null {
+  const v = obj[key];
+  if (v === undefined) return null;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`field "${where}${key}" must be an integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function levels(v: unknown, where: string): OkxLevel[] {
+  if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of levels, got ${JSON.stringify(v)}`);
+  return v.map((lv, i) => {
+    if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size, ...], got ${JSON.stringify(lv)}`);
+    const price = decimal(lv[0], `${where}[${i}][0]`);
+    const size = decimal(lv[1], `${where}[${i}][1]`);
+    return { priceText: lv[0] as string, sizeText: lv[1] as string, price, size };
+  });
+}
+
+function dataArray(msg: Json): unknown[] {
+  if (!Array.isArray(msg.data)) throw new Error(`field "data" must be an array, got ${JSON.stringify(msg.data)}`);
+  return msg.data;
+}
+
+export function parseBookEntries(msg: Json, instId: string): OkxBookEntry[] {
+  return dataArray(msg).map((d, i) => {
+    const at = `data[${i}].`;
+    if (!isObject(d)) throw new Error(`field "data[${i}]" must be an object`);
+    const checksum = optionalInteger(d, 'checksum', at);
+    return {
+      instId,
+      exchMs: millisText(d.ts, `${at}ts`),
+      bids: levels(d.bids, `${at}bids`),
+      asks: levels(d.asks, `${at}asks`),
+      checksum,
+      seqId: optionalInteger(d, 'seqId', at),
+      prevSeqId: optionalInteger(d, 'prevSeqId', at),
+    };
+  });
+}
+
+export function parseTrades(msg: Json, argInstId: string): OkxTrade[] {
+  return dataArray(msg).map((t, i) => {
+    const at = `data[${i}].`;
+    if (!isObject(t)) throw new Error(`field "data[${i}]" must be an object`);
+    const side = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
+    if (side === 0) throw new Error(`field "${at}side" must be "buy" or "sell", got ${JSON.stringify(t.side)}`);
+    if (typeof t.tradeId !== 'string' || t.tradeId === '') throw new Error(`field "${at}tradeId" must be a string, got ${JSON.stringify(t.tradeId)}`);
+    if (t.instId !== undefined && typeof t.instId !== 'string') throw new Error(`field "${at}instId" must be a string`);
+    return {
+      instId: (t.instId as string | undefined) ?? argInstId,
+      exchMs: millisText(t.ts, `${at}ts`),
+      side,
+      price: decimal(t.px, `${at}px`),
+      size: decimal(t.sz, `${at}sz`),
+      id: t.tradeId,
+    };
+  });
+}
