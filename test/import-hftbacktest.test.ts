@@ -1,15 +1,15 @@
 // A user imports the real Binance captures (hftbacktest collector format) and gets exact books.
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runImport } from '../src/cli/import-command.js';
 import { openDataset } from '../src/data/reader.js';
 import { EventKind } from '../src/data/types.js';
-import { BINANCE, gunzipLines, replayBooks, tempDir, writeGz } from './helpers.js';
+import { BINANCE, gunzipLines, replayBooks, tempDir, withCaptures, writeGz } from './helpers.js';
 
 const f = (name: string) => path.join(BINANCE, name);
 
-describe('importing the Binance capture', () => {
+withCaptures('importing the Binance capture', () => {
   it('rebuilds the USD-M and spot books exactly: equal to bookTicker at every shared update id, no gaps, never crossed', async () => {
     const out = path.join(tempDir(), 'ds');
     const { summary } = await runImport('hftbacktest', [f('spot_btcusdt_20240808.gz'), f('spot_btcusdt_20240809.gz'), f('usdm_btcusdt_20240808.gz')], out);
@@ -53,7 +53,7 @@ describe('importing the Binance capture', () => {
   });
 });
 
-describe('damaged input is flagged, never a crash and never a wrong book', () => {
+withCaptures('damaged input is flagged, never a crash and never a wrong book', () => {
   const usdm = () => gunzipLines(f('usdm_btcusdt_20240808.gz'));
 
   it('lines dropped from the middle: one sequence gap, and no book rows until a snapshot that never comes', async () => {
@@ -136,7 +136,7 @@ describe('damaged input is flagged, never a crash and never a wrong book', () =>
   });
 });
 
-describe('datasets on disk', () => {
+withCaptures('datasets on disk', () => {
   it('importing the same files twice gives byte-identical datasets', async () => {
     const a = path.join(tempDir(), 'a');
     const b = path.join(tempDir(), 'b');

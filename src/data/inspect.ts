@@ -596,7 +596,8 @@ export function checkDataset(dir: string): DatasetCheck {
           resolveBreak(s, false);
           resolveCrossed(s, false);
           if (noIds) {
-            withoutIds[s]!++;
+            // Rows without ids cannot be grouped by id: their messages are counted at MessageEnd rows.
+            if (flags & Flag.MessageEnd) withoutIds[s]!++;
             hasLast[s] = 0;
           } else {
             if (fresh[s] || !hasLast[s]) {

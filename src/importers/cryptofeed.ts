@@ -14,6 +14,8 @@ import { readLines } from './lines.js';
 
 type Family = 'bybit' | 'okx' | 'coinbase';
 
+const TS_FIELD = /"ts"\s*:\s*(\d+(?:\.\d+)?)/;
+
 export interface CryptofeedStats extends ImporterStats {
   checksums: NonNullable<ImporterStats['checksums']>;
 }
@@ -76,9 +78,19 @@ class CryptofeedImport {
     // A capture's first lines name the exchange; a name like BYBIT.jsonl.gz is the fallback.
     if (this.family === null) this.family = HEADER_FAMILIES[this.source.split(/[._-]/)[0]!.toUpperCase()] ?? null;
     this.unknownFamilyReported = false;
-    for await (const lines of readLines(file, this.problems)) {
-      for (const l of lines) this.onLine(l.text, { source: this.source, line: l.line });
+    // cryptofeed writes connections' records in blocks, not in receive order: apply them by local time
+    // (stable, so equal times keep file order; a line without a readable time keeps the one before it).
+    const lines: { text: string; line: number; ts: bigint }[] = [];
+    let ts = -1n;
+    for await (const chunk of readLines(file, this.problems)) {
+      for (const l of chunk) {
+        const m = TS_FIELD.exec(l.text);
+        if (m) ts = secondsTextToNs(m[1]!);
+        lines.push({ text: l.text, line: l.line, ts });
+      }
     }
+    lines.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.line - b.line));
+    for (const l of lines) this.onLine(l.text, { source: this.source, line: l.line });
   }
 
   finish(): CryptofeedStats {
@@ -238,7 +250,7 @@ class CryptofeedImport {
       this.reportUnknown(place, 'the unreadable line names no known connection; it is not kept');
       return;
     }
-    const ts = /"ts"\s*:\s*(\d+(?:\.\d+)?)/.exec(text)?.[1];
+    const ts = TS_FIELD.exec(text)?.[1];
     this.stats.messages++;
     this.sink.rawMessage(ts !== undefined ? secondsTextToNs(ts) : this.lastTs, exchange, this.source, place.line, RawKind.Received, text);
   }

@@ -18,6 +18,9 @@ type SyncState = 'none' | 'synced' | 'broken';
 interface BookSync {
   stream: number;
   state: SyncState;
+  /** sequence_num of the last update written for this book: its rows' prev_id (sequence_num is
+   *  connection-wide, so the connection's previous number would not chain per stream). */
+  lastId: bigint;
 }
 
 function numericTradeId(id: string): bigint | null {
@@ -112,20 +115,23 @@ export class CoinbaseNormalizer {
     for (const ev of events) {
       let b = this.books.get(ev.productId);
       if (b === undefined) {
-        b = { stream: this.stream(ev.productId), state: 'none' };
+        b = { stream: this.stream(ev.productId), state: 'none', lastId: -1n };
         this.books.set(ev.productId, b);
       }
       if (ev.type === 'snapshot') {
         this.writeSnapshot(b.stream, localTs, msgTs, id, ev);
         b.state = 'synced';
+        b.lastId = id;
       } else if (b.state === 'none') {
         this.gap(b, localTs, ev.updates[0]?.exchTs ?? msgTs, GapReason.NoSnapshot, id, prev);
       } else if (b.state === 'synced') {
         const n = ev.updates.length;
+        const chainPrev = b.lastId;
         ev.updates.forEach((u, i) => {
           const flags = i === n - 1 ? Flag.MessageEnd : 0;
-          this.sink.event(b.stream, localTs, u.exchTs, EventKind.BookLevel, u.side, u.price, u.size, id, prev, flags);
+          this.sink.event(b.stream, localTs, u.exchTs, EventKind.BookLevel, u.side, u.price, u.size, id, chainPrev, flags);
         });
+        if (n > 0) b.lastId = id;
       }
     }
   }
