@@ -1,5 +1,7 @@
 // Bybit v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
+import { decimal, isObject, type Json } from '../json.js';
+export { isObject, type Json } from '../json.js';
 
 export interface BybitLevel {
   price: number;
@@ -29,24 +31,12 @@ export interface BybitTrade {
   blockTrade: boolean;
 }
 
-export type Json = Record<string, unknown>;
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function integerField(obj: Json, key: string, where: string): number {
   const v = obj[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
     throw new Error(`field "${where}${key}" must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
   return v;
-}
-
-function decimal(v: unknown, where: string): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 function levels(v: unknown, where: string): BybitLevel[] {

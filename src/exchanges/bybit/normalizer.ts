@@ -7,7 +7,8 @@
 import { NS_PER_MS } from '../../data/time.js';
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason, type ExchangeId } from '../../data/types.js';
 import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
-import { isObject, parseBookMessage, parseTrades, splitTopic, type BybitBookMessage, type BybitLevel, type BybitTrade } from './messages.js';
+import { parseBookMessage, parseTrades, splitTopic, type BybitBookMessage, type BybitLevel, type BybitTrade } from './messages.js';
+import { frameObject, numericTradeId } from '../json.js';
 
 export type BybitMarket = 'spot' | 'linear';
 
@@ -16,7 +17,6 @@ export const BYBIT_EXCHANGE: Record<BybitMarket, ExchangeId> = { spot: 'bybit-sp
 /** Topics that carry nothing the dataset models: kept in the raw table only, without a problem. */
 const IGNORED_CHANNELS = new Set(['tickers', 'kline', 'allLiquidation', 'liquidation', 'insurance', 'adlAlert', 'priceLimit', 'lt', 'tickers_lt', 'kline_lt']);
 
-const MAX_I64 = 0x7fffffffffffffffn;
 
 type SyncState = 'none' | 'synced' | 'broken';
 
@@ -35,12 +35,6 @@ interface BestBidOffer {
 const msToNs = (ms: number): bigint => BigInt(ms) * NS_PER_MS;
 
 /** Spot trade ids are numeric strings; linear ones are UUIDs, which the `id` column cannot hold. */
-function numericTradeId(id: string): bigint | null {
-  if (!/^\d{1,19}$/.test(id)) return null;
-  const n = BigInt(id);
-  return n <= MAX_I64 ? n : null;
-}
-
 export class BybitNormalizer {
   readonly exchange: ExchangeId;
   /** Gap rows written, by reason name. */
@@ -71,19 +65,8 @@ export class BybitNormalizer {
 
   /** One frame as received: its text, or the JSON already parsed from it. */
   onMessage(localTs: bigint, frame: unknown, place: InputPlace): void {
-    let msg = frame;
-    if (typeof frame === 'string') {
-      try {
-        msg = JSON.parse(frame);
-      } catch (e) {
-        this.problems.add('bad_json', place, `frame is not valid JSON (${(e as Error).message})`);
-        return;
-      }
-    }
-    if (!isObject(msg)) {
-      this.problems.add('bad_message', place, 'frame is not a JSON object');
-      return;
-    }
+    const msg = frameObject(frame, place, this.problems);
+    if (msg === null) return;
     if (msg.topic === undefined) {
       // Subscription acks and pongs.
       if ('op' in msg || 'success' in msg) return;

@@ -1,12 +1,8 @@
 // Coinbase Advanced Trade market-data frames, checked field by field. A parse returns a complete message
 // or throws an Error naming the field, so nothing half-valid ever reaches a book.
 import { parseTimeNs } from '../../data/time.js';
-
-export type Json = Record<string, unknown>;
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { decimal, isObject, type Json } from '../json.js';
+export { isObject, type Json } from '../json.js';
 
 export interface CoinbaseLevel {
   side: 1 | -1;
@@ -29,12 +25,6 @@ export interface CoinbaseTrade {
   price: number;
   size: number;
   id: string;
-}
-
-function decimal(v: unknown, where: string): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 /** ISO times repeat within a message (every level of a snapshot shares one): parse each text once. */

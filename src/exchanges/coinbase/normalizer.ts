@@ -6,12 +6,12 @@
 // the connection gets a Gap row and ignores updates until its next snapshot.
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason } from '../../data/types.js';
 import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
-import { isObject, messageTime, parseL2Events, parseLiveTrades, type CoinbaseBookEvent, type CoinbaseTrade, type Json } from './messages.js';
+import { messageTime, parseL2Events, parseLiveTrades, type CoinbaseBookEvent, type CoinbaseTrade, type Json } from './messages.js';
+import { frameObject, numericTradeId } from '../json.js';
 
 /** Channels that carry nothing the dataset models: kept in the raw table only, without a problem. */
 const IGNORED_CHANNELS = new Set(['heartbeats', 'subscriptions', 'ticker', 'ticker_batch', 'candles', 'status', 'user', 'futures_balance_summary']);
 
-const MAX_I64 = 0x7fffffffffffffffn;
 
 type SyncState = 'none' | 'synced' | 'broken';
 
@@ -21,12 +21,6 @@ interface BookSync {
   /** sequence_num of the last update written for this book: its rows' prev_id (sequence_num is
    *  connection-wide, so the connection's previous number would not chain per stream). */
   lastId: bigint;
-}
-
-function numericTradeId(id: string): bigint | null {
-  if (!/^\d{1,19}$/.test(id)) return null;
-  const n = BigInt(id);
-  return n <= MAX_I64 ? n : null;
 }
 
 export class CoinbaseNormalizer {
@@ -55,19 +49,8 @@ export class CoinbaseNormalizer {
 
   /** One frame as received: its text, or the JSON already parsed from it. */
   onMessage(localTs: bigint, frame: unknown, place: InputPlace): void {
-    let msg = frame;
-    if (typeof frame === 'string') {
-      try {
-        msg = JSON.parse(frame);
-      } catch (e) {
-        this.problems.add('bad_json', place, `frame is not valid JSON (${(e as Error).message})`);
-        return;
-      }
-    }
-    if (!isObject(msg)) {
-      this.problems.add('bad_message', place, 'frame is not a JSON object');
-      return;
-    }
+    const msg = frameObject(frame, place, this.problems);
+    if (msg === null) return;
     if (msg.type === 'error') {
       this.problems.add('exchange_error', place, `Coinbase error: ${String(msg.message)}`);
       return;

@@ -1,11 +1,7 @@
 // OKX v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
-
-export type Json = Record<string, unknown>;
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { decimal, isObject, type Json } from '../json.js';
+export { isObject, type Json } from '../json.js';
 
 export interface OkxLevel {
   /** The strings as OKX sent them (the checksum needs them), and their values. */
@@ -35,12 +31,6 @@ export interface OkxTrade {
   price: number;
   size: number;
   id: string;
-}
-
-function decimal(v: unknown, where: string): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 function millisText(v: unknown, where: string): string {

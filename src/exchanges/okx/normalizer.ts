@@ -13,6 +13,7 @@ import { OkxBook } from './book.js';
 import { okxChecksum } from './checksum.js';
 import { okxMarket } from './instruments.js';
 import { isObject, parseBookEntries, parseTrades, type Json, type OkxBookEntry, type OkxTrade } from './messages.js';
+import { frameObject, numericTradeId } from '../json.js';
 
 const BOOK_CHANNELS = new Set(['books', 'books-l2-tbt', 'books50-l2-tbt']);
 const TRADE_CHANNELS = new Set(['trades', 'trades-all']);
@@ -22,7 +23,6 @@ const IGNORED_CHANNELS = new Set([
   'estimated-price', 'liquidation-orders', 'opt-summary', 'status', 'instruments', 'call-auction-details',
 ]);
 
-const MAX_I64 = 0x7fffffffffffffffn;
 
 type SyncState = 'none' | 'synced' | 'broken';
 
@@ -35,12 +35,6 @@ interface BookState {
 
 const msTextToNs = (ms: string): bigint => BigInt(ms) * NS_PER_MS;
 const idOrNone = (v: number | null): bigint => (v === null ? -1n : BigInt(v));
-
-function numericTradeId(id: string): bigint | null {
-  if (!/^\d{1,19}$/.test(id)) return null;
-  const n = BigInt(id);
-  return n <= MAX_I64 ? n : null;
-}
 
 export class OkxNormalizer {
   readonly exchange = 'okx' as const;
@@ -73,19 +67,8 @@ export class OkxNormalizer {
   /** One frame as received: its text, or the JSON already parsed from it. */
   onMessage(localTs: bigint, frame: unknown, place: InputPlace): void {
     if (frame === 'pong') return; // the reply to the client's text "ping"
-    let msg = frame;
-    if (typeof frame === 'string') {
-      try {
-        msg = JSON.parse(frame);
-      } catch (e) {
-        this.problems.add('bad_json', place, `frame is not valid JSON (${(e as Error).message})`);
-        return;
-      }
-    }
-    if (!isObject(msg)) {
-      this.problems.add('bad_message', place, 'frame is not a JSON object');
-      return;
-    }
+    const msg = frameObject(frame, place, this.problems);
+    if (msg === null) return;
     if (msg.event !== undefined) {
       if (msg.event === 'error') this.problems.add('exchange_error', place, `OKX error ${String(msg.code)}: ${String(msg.msg)}`);
       return; // subscribe acks, notices

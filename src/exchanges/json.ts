@@ -1,0 +1,42 @@
+// Small pieces every exchange's message parsing shares.
+import type { InputPlace, ProblemLog } from '../data/sink.js';
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A non-negative decimal string ("61800.20") as a number; throws naming the field otherwise. */
+export function decimal(v: unknown, where: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const MAX_I64 = 0x7fffffffffffffffn;
+
+/** A trade id that is a whole number fitting int64, else null (Bybit's UUIDs). */
+export function numericTradeId(id: string): bigint | null {
+  if (!/^\d{1,19}$/.test(id)) return null;
+  const n = BigInt(id);
+  return n <= MAX_I64 ? n : null;
+}
+
+/** A frame as text or already parsed, as a JSON object; null (after logging why) if it is not one. */
+export function frameObject(frame: unknown, place: InputPlace, problems: ProblemLog): Json | null {
+  let msg = frame;
+  if (typeof frame === 'string') {
+    try {
+      msg = JSON.parse(frame);
+    } catch (e) {
+      problems.add('bad_json', place, `frame is not valid JSON (${(e as Error).message})`);
+      return null;
+    }
+  }
+  if (!isObject(msg)) {
+    problems.add('bad_message', place, 'frame is not a JSON object');
+    return null;
+  }
+  return msg;
+}
