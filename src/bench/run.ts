@@ -14,7 +14,7 @@ import { openDataset } from '../data/reader.js';
 import { readManifest, writeManifest } from '../data/manifest.js';
 import { ensureUnpacked } from '../data/segments.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const bundled = path.join(root, 'datasets/binance-2024-08-08');
 const shared = path.resolve(root, '../shared/data/binance-2024-08-08');
 

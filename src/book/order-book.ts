@@ -34,12 +34,13 @@ export class BookSide {
     return lo;
   }
 
-  /** Set a level's size; 0 deletes it (deleting a level that is not there is normal). */
-  set(price: number, size: number): void {
+  /** Set a level's size; 0 deletes it (deleting a level that is not there is normal). Returns the previous size. */
+  set(price: number, size: number): number {
     const n = this.count;
     // Fast path: the best level itself.
     const i = n > 0 && this.prices[n - 1] === price ? n - 1 : this.search(price);
     if (i < n && this.prices[i] === price) {
+      const prev = this.sizes[i]!;
       if (size > 0) {
         this.sizes[i] = size;
       } else {
@@ -47,15 +48,16 @@ export class BookSide {
         this.sizes.copyWithin(i, i + 1, n);
         this.count = n - 1;
       }
-      return;
+      return prev;
     }
-    if (size <= 0) return;
+    if (size <= 0) return 0;
     if (n === this.prices.length) this.grow();
     this.prices.copyWithin(i + 1, i, n);
     this.sizes.copyWithin(i + 1, i, n);
     this.prices[i] = price;
     this.sizes[i] = size;
     this.count = n + 1;
+    return 0;
   }
 
   private grow(): void {
@@ -108,9 +110,9 @@ export class OrderBook {
   readonly bids = new BookSide(1);
   readonly asks = new BookSide(-1);
 
-  /** side: +1 bid, -1 ask. */
-  set(side: number, price: number, size: number): void {
-    (side > 0 ? this.bids : this.asks).set(price, size);
+  /** side: +1 bid, -1 ask. Returns the level's previous size. */
+  set(side: number, price: number, size: number): number {
+    return (side > 0 ? this.bids : this.asks).set(price, size);
   }
 
   clear(): void {

@@ -1,0 +1,380 @@
+// Per-venue accounting of a strategy's fills: balances, position, average entry, realized and unrealized PnL,
+// fees, for three kinds of instrument:
+//   spot     size in base; buying pays price × size quote; the fee is charged in quote
+//   linear   size in base (or in contracts of `contractValue` base, as on OKX USDT swaps); PnL and fees in quote
+//   inverse  size in contracts of `contractValue` quote (e.g. 100 USD); PnL and fees in the base coin
+//
+// Average entry: on adding to a position, the size-weighted mean of prices (linear, spot) or the size-weighted
+// harmonic mean (inverse: a contract's coin value is contractValue / price, so the entry that keeps
+// Σ size / price is the harmonic one). Reducing realizes PnL against the entry and leaves it unchanged;
+// crossing through zero (a flip) closes the whole position and opens the rest at the fill price.
+//   linear/spot  realized = closed × contractValue × (exit - entry) × sign(position)      in quote
+//   inverse      realized = closed × contractValue × (1/entry - 1/exit) × sign(position)  in coin
+// For spot, position / entry / realized describe the net base bought since the start (a trading view); the
+// balances are the cash truth and may go negative (the account does not refuse fills; the engine may).
+//
+// Every fill is also kept in compact columns so that reconcile() can recompute the account from the fill list
+// and report any difference from the incrementally kept state: exactly 0 when the bookkeeping is sound.
+
+import { okxMarket } from '../exchanges/okx/instruments.js';
+import type { Balances, OrderSide, Position } from '../strategy/api.js';
+import type { Fill } from './types.js';
+
+export type ContractKind = 'spot' | 'linear' | 'inverse';
+
+export interface ContractSpec {
+  kind: ContractKind;
+  base: string;
+  quote: string;
+  /**
+   * Size of one unit of `size`: 1 for spot and most linear venues (size in base); for linear venues that
+   * trade contracts, the base amount of one contract (OKX BTC-USDT-SWAP 0.01 BTC); for inverse, the quote
+   * amount of one contract (100 USD for BTC, 10 USD for others).
+   */
+  contractValue: number;
+}
+
+/** The currency PnL, fees and equity are counted in: quote for spot and linear, base for inverse. */
+export function settlementAsset(spec: ContractSpec): string {
+  return spec.kind === 'inverse' ? spec.base : spec.quote;
+}
+
+/** Quote assets recognized at the end of concatenated symbols (BTCUSDT), longest first. */
+const QUOTES = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD', 'USDE', 'DAI', 'USD', 'EUR', 'TRY', 'BRL', 'GBP', 'JPY', 'BTC', 'ETH', 'BNB'];
+
+function splitConcatenated(exchange: string, symbol: string): { base: string; quote: string } {
+  for (const q of QUOTES) {
+    if (symbol.length > q.length && symbol.endsWith(q)) return { base: symbol.slice(0, -q.length), quote: q };
+  }
+  throw new Error(`${exchange} symbol "${symbol}": cannot tell base from quote (known quotes: ${QUOTES.join(', ')})`);
+}
+
+/** Binance COIN-M and OKX inverse contracts: 100 USD for BTC, 10 USD for every other coin. */
+function inverseContractUsd(base: string): number {
+  return base === 'BTC' ? 100 : 10;
+}
+
+/** OKX linear contract sizes (ctVal, in base) for the instruments we know; others must be given. */
+const OKX_LINEAR_CT_VAL: Readonly<Record<string, number>> = {
+  'BTC-USDT': 0.01,
+  'ETH-USDT': 0.1,
+};
+
+/**
+ * The contract of `symbol` on `exchange`. `contractValue` overrides the contract size where the symbol does
+ * not determine it (OKX linear swaps other than BTC/ETH-USDT).
+ */
+export function contractSpec(exchange: string, symbol: string, overrides: { contractValue?: number } = {}): ContractSpec {
+  const sym = symbol.trim().toUpperCase();
+  let spec: ContractSpec;
+  switch (exchange) {
+    case 'binance-spot':
+    case 'bybit-spot':
+      spec = { kind: 'spot', ...splitConcatenated(exchange, sym), contractValue: 1 };
+      break;
+    case 'binance-usdm': {
+      // BTCUSDT perpetual, BTCUSDT_240927 delivery
+      const m = /^([A-Z0-9]+?)(?:_\d{6})?$/.exec(sym);
+      if (!m) throw new Error(`binance-usdm symbol "${symbol}" is not like BTCUSDT or BTCUSDT_240927`);
+      spec = { kind: 'linear', ...splitConcatenated(exchange, m[1]!), contractValue: 1 };
+      break;
+    }
+    case 'binance-coinm': {
+      // BTCUSD_PERP perpetual, BTCUSD_240927 delivery
+      const m = /^([A-Z0-9]+)USD_(?:PERP|\d{6})$/.exec(sym);
+      if (!m) throw new Error(`binance-coinm symbol "${symbol}" is not like BTCUSD_PERP or BTCUSD_240927`);
+      spec = { kind: 'inverse', base: m[1]!, quote: 'USD', contractValue: inverseContractUsd(m[1]!) };
+      break;
+    }
+    case 'bybit-linear': {
+      // BTCUSDT (USDT perpetual), BTCPERP (USDC perpetual), BTC-27SEP24 (USDC delivery)
+      const dated = /^([A-Z0-9]+)-\d{1,2}[A-Z]{3}\d{2}$/.exec(sym);
+      if (dated) spec = { kind: 'linear', base: dated[1]!, quote: 'USDC', contractValue: 1 };
+      else if (sym.length > 4 && sym.endsWith('PERP')) spec = { kind: 'linear', base: sym.slice(0, -4), quote: 'USDC', contractValue: 1 };
+      else spec = { kind: 'linear', ...splitConcatenated(exchange, sym), contractValue: 1 };
+      if (spec.quote !== 'USDT' && spec.quote !== 'USDC') throw new Error(`bybit-linear symbol "${symbol}" is not a USDT or USDC contract`);
+      break;
+    }
+    case 'okx': {
+      const market = okxMarket(sym);
+      const [base, quote] = sym.split('-') as [string, string];
+      if (market === 'spot') spec = { kind: 'spot', base, quote, contractValue: 1 };
+      else if ((market === 'inverse' || market === 'linear' || market === 'future') && quote === 'USD') {
+        spec = { kind: 'inverse', base, quote, contractValue: inverseContractUsd(base) };
+      } else if (market === 'linear' || market === 'future') {
+        const ctVal = overrides.contractValue ?? OKX_LINEAR_CT_VAL[`${base}-${quote}`];
+        if (ctVal === undefined) {
+          throw new Error(`okx "${symbol}": contract size (ctVal, in ${base}) unknown; give it explicitly (known: ${Object.keys(OKX_LINEAR_CT_VAL).join(', ')})`);
+        }
+        spec = { kind: 'linear', base, quote, contractValue: ctVal };
+      } else throw new Error(`okx instrument "${symbol}" is not spot (BTC-USDT), a swap (BTC-USDT-SWAP, BTC-USD-SWAP) or a future`);
+      break;
+    }
+    case 'coinbase': {
+      const m = /^([A-Z0-9]+)-([A-Z0-9]+)$/.exec(sym);
+      if (!m) throw new Error(`coinbase product "${symbol}" is not like BTC-USD`);
+      spec = { kind: 'spot', base: m[1]!, quote: m[2]!, contractValue: 1 };
+      break;
+    }
+    default:
+      throw new Error(`no contract specification for exchange "${exchange}"`);
+  }
+  if (overrides.contractValue !== undefined) {
+    if (spec.kind === 'spot') throw new Error(`${exchange} ${symbol} is spot: it has no contract size to override`);
+    if (!(overrides.contractValue > 0) || !Number.isFinite(overrides.contractValue)) {
+      throw new Error(`contract value must be > 0, got ${overrides.contractValue}`);
+    }
+    spec.contractValue = overrides.contractValue;
+  }
+  return spec;
+}
+
+/** The bookkeeping state one fill at a time updates. */
+interface State {
+  /** Settlement-currency balance: quote (spot, linear) or coin (inverse). */
+  cash: number;
+  /** Spot only: base balance. */
+  base: number;
+  /** Signed, in the venue's size unit. */
+  position: number;
+  /** Average entry price of the open position; 0 when flat. */
+  entry: number;
+  realized: number;
+  fees: number;
+}
+
+/** Counts and sums over the fills, kept as they come. */
+export interface FillSummary {
+  fills: number;
+  makerFills: number;
+  /** Total size bought and sold, in the venue's size unit. */
+  bought: number;
+  sold: number;
+  /** Traded notional in the settlement currency (price × size × cv, or size × cv / price for inverse). */
+  notional: number;
+  fees: number;
+}
+
+export interface Reconciliation {
+  /** True when every difference is exactly 0. */
+  ok: boolean;
+  /** Kept minus recomputed, per quantity. */
+  differences: {
+    cash: number;
+    base: number;
+    position: number;
+    averageEntry: number;
+    realizedPnl: number;
+    fees: number;
+    fills: number;
+    makerFills: number;
+    bought: number;
+    sold: number;
+    notional: number;
+  };
+}
+
+/** A position this small relative to the sizes involved is float dust from closing: it is set to 0. */
+const DUST = 1e-12;
+
+/** Apply one fill to `s`: the single definition of the bookkeeping, used live and by reconcile(). */
+function step(spec: ContractSpec, s: State, side: OrderSide, price: number, size: number, fee: number): void {
+  const inverse = spec.kind === 'inverse';
+  const cv = spec.contractValue;
+  const pos = s.position;
+  const abs = Math.abs(pos);
+  let next = pos + side * size;
+  if (Math.abs(next) <= DUST * Math.max(abs, size)) next = 0;
+  let realized = 0;
+  if (pos === 0) {
+    s.entry = price;
+  } else if (Math.sign(pos) === side) {
+    s.entry = inverse ? (abs + size) / (abs / s.entry + size / price) : (abs * s.entry + size * price) / (abs + size);
+  } else {
+    const closed = Math.min(size, abs);
+    const dir = pos > 0 ? 1 : -1;
+    realized = inverse ? dir * closed * cv * (1 / s.entry - 1 / price) : dir * closed * cv * (price - s.entry);
+    if (next !== 0 && Math.sign(next) !== dir) s.entry = price; // flipped: the rest opens at this price
+  }
+  if (next === 0) s.entry = 0;
+  s.position = next;
+  s.realized += realized;
+  s.fees += fee;
+  if (spec.kind === 'spot') {
+    s.base += side * size;
+    s.cash -= side * price * size + fee;
+  } else {
+    s.cash += realized - fee;
+  }
+}
+
+function notionalOf(spec: ContractSpec, price: number, size: number): number {
+  return spec.kind === 'inverse' ? (size * spec.contractValue) / price : price * size * spec.contractValue;
+}
+
+function addToSummary(spec: ContractSpec, sum: FillSummary, side: OrderSide, price: number, size: number, fee: number, maker: boolean): void {
+  sum.fills++;
+  if (maker) sum.makerFills++;
+  if (side > 0) sum.bought += size;
+  else sum.sold += size;
+  sum.notional += notionalOf(spec, price, size);
+  sum.fees += fee;
+}
+
+/** Growable columns of the fills applied. */
+class FillColumns {
+  length = 0;
+  side = new Int8Array(64);
+  maker = new Uint8Array(64);
+  price = new Float64Array(64);
+  size = new Float64Array(64);
+  fee = new Float64Array(64);
+  push(side: OrderSide, price: number, size: number, fee: number, maker: boolean): void {
+    if (this.length === this.price.length) {
+      const n = this.length * 2;
+      const grow = <T extends Int8Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+        const b = make(n);
+        b.set(a);
+        return b;
+      };
+      this.side = grow(this.side, (k) => new Int8Array(k));
+      this.maker = grow(this.maker, (k) => new Uint8Array(k));
+      this.price = grow(this.price, (k) => new Float64Array(k));
+      this.size = grow(this.size, (k) => new Float64Array(k));
+      this.fee = grow(this.fee, (k) => new Float64Array(k));
+    }
+    const i = this.length++;
+    this.side[i] = side;
+    this.maker[i] = maker ? 1 : 0;
+    this.price[i] = price;
+    this.size[i] = size;
+    this.fee[i] = fee;
+  }
+}
+
+export type AccountFill = Pick<Fill, 'side' | 'price' | 'size' | 'fee' | 'maker'>;
+
+/** One venue's account. */
+export class Account {
+  readonly spec: ContractSpec;
+  private readonly initialCash: number;
+  private readonly initialBase: number;
+  private readonly s: State;
+  private readonly sum: FillSummary = { fills: 0, makerFills: 0, bought: 0, sold: 0, notional: 0, fees: 0 };
+  private readonly log = new FillColumns();
+
+  /**
+   * `initial` balances by asset: spot takes base and quote (e.g. { BTC: 1, USDT: 10000 }), linear its quote,
+   * inverse its base coin. Missing assets start at 0.
+   */
+  constructor(spec: ContractSpec, initial: Balances = {}) {
+    this.spec = { ...spec };
+    if (!(spec.contractValue > 0) || !Number.isFinite(spec.contractValue)) throw new Error(`contract value must be > 0, got ${spec.contractValue}`);
+    const allowed = spec.kind === 'spot' ? [spec.base, spec.quote] : [settlementAsset(spec)];
+    for (const asset of Object.keys(initial).sort()) {
+      if (!allowed.includes(asset)) {
+        throw new Error(`initial balance in ${asset}: a ${spec.kind} ${spec.base}/${spec.quote} account holds ${allowed.join(' and ')}`);
+      }
+      if (!Number.isFinite(initial[asset]!)) throw new Error(`initial balance of ${asset} must be a finite number, got ${initial[asset]}`);
+    }
+    this.initialCash = initial[settlementAsset(spec)] ?? 0;
+    this.initialBase = spec.kind === 'spot' ? (initial[spec.base] ?? 0) : 0;
+    this.s = { cash: this.initialCash, base: this.initialBase, position: 0, entry: 0, realized: 0, fees: 0 };
+  }
+
+  applyFill(fill: AccountFill): void {
+    const { side, price, size, fee, maker } = fill;
+    if (side !== 1 && side !== -1) throw new Error(`fill side must be 1 or -1, got ${side}`);
+    if (!(price > 0) || !Number.isFinite(price)) throw new Error(`fill price must be > 0, got ${price}`);
+    if (!(size > 0) || !Number.isFinite(size)) throw new Error(`fill size must be > 0, got ${size}`);
+    if (!Number.isFinite(fee)) throw new Error(`fill fee must be a finite number, got ${fee}`);
+    step(this.spec, this.s, side, price, size, fee);
+    addToSummary(this.spec, this.sum, side, price, size, fee, maker);
+    this.log.push(side, price, size, fee, maker);
+  }
+
+  /** Signed position in the venue's size unit. */
+  get position(): number {
+    return this.s.position;
+  }
+  /** Average entry price of the open position (0 when flat). */
+  get averageEntry(): number {
+    return this.s.entry;
+  }
+  /** Realized PnL before fees, in the settlement currency. */
+  get realizedPnl(): number {
+    return this.s.realized;
+  }
+  /** Fees paid (negative: rebates received), in the settlement currency. */
+  get fees(): number {
+    return this.s.fees;
+  }
+  /** Balance of the settlement currency (quote, or coin for inverse). */
+  get cash(): number {
+    return this.s.cash;
+  }
+  /** Spot: base balance; 0 for derivatives. */
+  get baseBalance(): number {
+    return this.s.base;
+  }
+  get summary(): Readonly<FillSummary> {
+    return { ...this.sum };
+  }
+
+  /** Unrealized PnL of the open position at `mid`, in the settlement currency. */
+  mark(mid: number): number {
+    const { position, entry } = this.s;
+    if (position === 0) return 0;
+    const cv = this.spec.contractValue;
+    return this.spec.kind === 'inverse' ? position * cv * (1 / entry - 1 / mid) : position * cv * (mid - entry);
+  }
+
+  /** Account value at `mid` in the settlement currency: spot cash + base × mid; derivatives cash + unrealized. */
+  equity(mid: number): number {
+    return this.spec.kind === 'spot' ? this.s.cash + this.s.base * mid : this.s.cash + this.mark(mid);
+  }
+
+  /** The strategy's view of the position (unrealized at `mid`; 0 without a mid). */
+  positionView(mid?: number): Position {
+    return {
+      size: this.s.position,
+      averageEntry: this.s.entry,
+      realizedPnl: this.s.realized,
+      unrealizedPnl: mid === undefined || !Number.isFinite(mid) ? 0 : this.mark(mid),
+      fees: this.s.fees,
+    };
+  }
+
+  /** Balances by asset. */
+  balances(): Balances {
+    if (this.spec.kind === 'spot') return { [this.spec.base]: this.s.base, [this.spec.quote]: this.s.cash };
+    return { [settlementAsset(this.spec)]: this.s.cash };
+  }
+
+  /** Recompute state and summary from the initial balances and the stored fills; report kept - recomputed. */
+  reconcile(): Reconciliation {
+    const r: State = { cash: this.initialCash, base: this.initialBase, position: 0, entry: 0, realized: 0, fees: 0 };
+    const sum: FillSummary = { fills: 0, makerFills: 0, bought: 0, sold: 0, notional: 0, fees: 0 };
+    const f = this.log;
+    for (let i = 0; i < f.length; i++) {
+      const side = f.side[i]! as OrderSide;
+      step(this.spec, r, side, f.price[i]!, f.size[i]!, f.fee[i]!);
+      addToSummary(this.spec, sum, side, f.price[i]!, f.size[i]!, f.fee[i]!, f.maker[i] === 1);
+    }
+    const differences = {
+      cash: this.s.cash - r.cash,
+      base: this.s.base - r.base,
+      position: this.s.position - r.position,
+      averageEntry: this.s.entry - r.entry,
+      realizedPnl: this.s.realized - r.realized,
+      fees: this.s.fees - r.fees,
+      fills: this.sum.fills - sum.fills,
+      makerFills: this.sum.makerFills - sum.makerFills,
+      bought: this.sum.bought - sum.bought,
+      sold: this.sum.sold - sum.sold,
+      notional: this.sum.notional - sum.notional,
+    };
+    const ok = Object.values(differences).every((d) => d === 0) && this.sum.fees === this.s.fees;
+    return { ok, differences };
+  }
+}

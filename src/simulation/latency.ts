@@ -1,0 +1,179 @@
+// Latency models: how long a message takes on each leg of a connection.
+//   feed      exchange -> strategy (market data)
+//   order     strategy -> exchange (new / cancel / modify, each with its own model)
+//   response  exchange -> strategy (acknowledgements, fills, rejections)
+//
+// Texts (CLI and config):
+//   "0", "250us", "1ms", "1.5ms", "2s"    constant (units ns, us, µs, ms, s, m, h; a bare 0 is allowed)
+//   "lognormal:p50=1ms,p99=5ms"            log-normal with that median and 99th percentile
+//   "recorded"                             feed leg only: the dataset's own local - exchange time, less the
+//                                          estimated clock offset between the recorder and the exchange
+//
+// Random latencies are drawn independently per message, so they can reorder messages: an order sent 10us
+// after another may reach the exchange first, as on a real network (across connections; a single TCP
+// connection would keep them in order). The engine delivers by arrival time and does not undo this.
+
+import { formatDurationNs, parseDurationNs } from '../data/time.js';
+import { normal } from './random.js';
+import type { LatencyModel, OrderOp, Rng, VenueLatency } from './types.js';
+
+export type LatencyLeg = 'feed' | 'order' | 'response';
+
+/** The standard normal's 99th percentile, Φ⁻¹(0.99). */
+export const Z99 = 2.3263478740408408;
+
+/** The same latency for every message. */
+export class ConstantLatency implements LatencyModel {
+  readonly description: string;
+  constructor(readonly ns: number) {
+    if (!(ns >= 0) || !Number.isFinite(ns)) throw new Error(`latency must be a finite duration >= 0, got ${ns} ns`);
+    this.description = formatDurationNs(ns);
+  }
+  sample(_atNs?: number, _recordedNs?: number): number {
+    return this.ns;
+  }
+}
+
+/**
+ * Log-normal latency given its median and 99th percentile: ln(latency) ~ N(mu, sigma²) with mu = ln(p50) and
+ * sigma = (ln(p99) - ln(p50)) / Φ⁻¹(0.99). Each sample is rounded to whole ns and uses two draws of `rng`.
+ */
+export class LognormalLatency implements LatencyModel {
+  readonly description: string;
+  readonly mu: number;
+  readonly sigma: number;
+  constructor(
+    readonly p50Ns: number,
+    readonly p99Ns: number,
+    private readonly rng: Rng,
+  ) {
+    if (!(p50Ns > 0) || !Number.isFinite(p50Ns)) throw new Error(`lognormal latency needs p50 > 0, got ${formatDurationNs(p50Ns)}`);
+    if (!(p99Ns >= p50Ns) || !Number.isFinite(p99Ns)) {
+      throw new Error(`lognormal latency needs p99 >= p50, got p50=${formatDurationNs(p50Ns)}, p99=${formatDurationNs(p99Ns)}`);
+    }
+    this.mu = Math.log(p50Ns);
+    this.sigma = (Math.log(p99Ns) - Math.log(p50Ns)) / Z99;
+    this.description = `lognormal(p50=${formatDurationNs(p50Ns)}, p99=${formatDurationNs(p99Ns)})`;
+  }
+  sample(_atNs?: number, _recordedNs?: number): number {
+    return Math.round(Math.exp(this.mu + this.sigma * normal(this.rng)));
+  }
+}
+
+/** Milliseconds with up to 3 decimals: -1272.402ms. */
+function formatMs(ns: number): string {
+  return `${+(ns / 1e6).toFixed(3)}ms`;
+}
+
+/**
+ * Feed latency as recorded: the event's local - exchange time, less the clock offset (recorder clock minus
+ * exchange clock, in ns) estimated for the dataset, clamped at 0 (an event cannot arrive before it happened).
+ */
+export class RecordedLatency implements LatencyModel {
+  readonly description: string;
+  constructor(readonly clockOffsetNs: number) {
+    if (!Number.isFinite(clockOffsetNs)) throw new Error(`recorded latency needs a finite clock offset, got ${clockOffsetNs}`);
+    this.description = `recorded (clock offset ${formatMs(clockOffsetNs)} removed)`;
+  }
+  sample(_atNs: number, recordedNs: number): number {
+    const d = recordedNs - this.clockOffsetNs;
+    if (d >= 0) return d;
+    if (d < 0) return 0;
+    throw new Error('recorded latency: the event has no recorded local - exchange time (NaN); recorded latency works on the feed leg only');
+  }
+}
+
+const FORMS = 'a duration (0, 250us, 1ms, 1.5ms, 2s), lognormal:p50=1ms,p99=5ms, or recorded (feed only)';
+
+function parseDurationFor(text: string, what: string): number {
+  const s = text.trim();
+  if (/^-\s*\d/.test(s)) throw new Error(`${what} "${text}": a latency cannot be negative`);
+  const unit = /^\d+(?:\.\d+)?\s*([^\d\s.][^\s]*)$/.exec(s);
+  if (unit && !['ns', 'us', 'µs', 'ms', 's', 'm', 'h'].includes(unit[1]!)) {
+    throw new Error(`${what} "${text}": unknown unit "${unit[1]}" (use ns, us, ms, s, m or h)`);
+  }
+  try {
+    return parseDurationNs(s);
+  } catch (e) {
+    throw new Error(`${what} "${text}": ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A latency model from its text. `rng` serves random models; `clockOffsetNs` (recorder clock minus exchange
+ * clock, ns) is required by `recorded`, which only the feed leg accepts.
+ */
+export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clockOffsetNs?: number): LatencyModel {
+  const what = `${leg} latency`;
+  const s = text.trim();
+  if (s === '') throw new Error(`${what} is empty (use ${FORMS})`);
+  if (s === 'recorded') {
+    if (leg !== 'feed') {
+      throw new Error(`${what} "recorded": recorded latency exists only for the feed leg (the dataset records market data delays, not order round trips); use a duration or lognormal`);
+    }
+    if (clockOffsetNs === undefined || !Number.isFinite(clockOffsetNs)) {
+      throw new Error(`${what} "recorded" needs the dataset's estimated clock offset for this exchange, and none is known`);
+    }
+    return new RecordedLatency(clockOffsetNs);
+  }
+  if (s.startsWith('lognormal')) {
+    const m = /^lognormal\s*:\s*(.*)$/.exec(s);
+    if (!m) throw new Error(`${what} "${text}": write lognormal:p50=<duration>,p99=<duration>, e.g. lognormal:p50=1ms,p99=5ms`);
+    const params = new Map<string, number>();
+    for (const part of m[1]!.split(',')) {
+      const kv = /^\s*([A-Za-z0-9]+)\s*=\s*(.+?)\s*$/.exec(part);
+      if (!kv) throw new Error(`${what} "${text}": "${part.trim()}" is not name=duration`);
+      const key = kv[1]!;
+      if (key !== 'p50' && key !== 'p99') throw new Error(`${what} "${text}": unknown parameter "${key}" (lognormal takes p50 and p99)`);
+      if (params.has(key)) throw new Error(`${what} "${text}": ${key} given twice`);
+      params.set(key, parseDurationFor(kv[2]!, `${what} ${key}`));
+    }
+    const p50 = params.get('p50');
+    const p99 = params.get('p99');
+    if (p50 === undefined || p99 === undefined) throw new Error(`${what} "${text}": lognormal needs both p50 and p99, e.g. lognormal:p50=1ms,p99=5ms`);
+    if (p50 <= 0) throw new Error(`${what} "${text}": p50 must be > 0`);
+    if (p99 < p50) throw new Error(`${what} "${text}": p99 (${formatDurationNs(p99)}) is below p50 (${formatDurationNs(p50)})`);
+    return new LognormalLatency(p50, p99, rng);
+  }
+  if (!/^[-\d]/.test(s)) throw new Error(`${what} "${text}": unknown form (use ${FORMS})`);
+  return new ConstantLatency(parseDurationFor(s, what));
+}
+
+export interface VenueLatencyOptions {
+  /** One-way distance: sets feed, order and response. */
+  latency?: string;
+  feed?: string;
+  /** Sets new, cancel and modify. */
+  order?: string;
+  response?: string;
+  cancel?: string;
+  modify?: string;
+}
+
+/**
+ * The latencies of one venue's connection. `latency` sets all three legs, `feed`/`order`/`response` override
+ * it per leg, `order` sets new/cancel/modify and `cancel`/`modify` override per operation. Unset means 0.
+ * Each leg (and operation) gets its own model instance; random ones share `rng`.
+ */
+export function buildVenueLatency(opts: VenueLatencyOptions, rng: Rng, clockOffsetNs?: number): VenueLatency {
+  const pick = (...texts: (string | undefined)[]) => texts.find((t) => t !== undefined) ?? '0';
+  const feed = parseLatency(pick(opts.feed, opts.latency), 'feed', rng, clockOffsetNs);
+  const orderText = pick(opts.order, opts.latency);
+  const order: Record<OrderOp, LatencyModel> = {
+    new: parseLatency(orderText, 'order', rng),
+    cancel: parseLatency(pick(opts.cancel, orderText), 'order', rng),
+    modify: parseLatency(pick(opts.modify, orderText), 'order', rng),
+  };
+  const response = parseLatency(pick(opts.response, opts.latency), 'response', rng);
+  return { feed, order, response };
+}
+
+/** "feed 1ms, order 1ms (cancel 500us), response 1ms" */
+export function describeVenueLatency(v: VenueLatency): string {
+  const base = v.order.new.description;
+  const extra: string[] = [];
+  if (v.order.cancel.description !== base) extra.push(`cancel ${v.order.cancel.description}`);
+  if (v.order.modify.description !== base) extra.push(`modify ${v.order.modify.description}`);
+  const order = extra.length ? `${base} (${extra.join(', ')})` : base;
+  return `feed ${v.feed.description}, order ${order}, response ${v.response.description}`;
+}

@@ -1,0 +1,69 @@
+// market-maker: quotes both sides of one venue around the mid, skewed against its inventory.
+//
+// Bid at mid - halfSpread - skew, ask at mid + halfSpread - skew, where skew = inventory/maxInventory *
+// skewBps: a long book quotes lower to sell more and buy less. Quotes are post-only; they are replaced
+// when the mid moves more than `requoteBps` from where they were placed. Latency costs it in two ways:
+// stale quotes get picked off, and replacements lose queue position.
+import { BUY, SELL, defineStrategy, type Context, type OrderSide } from '../src/strategy/api.js';
+
+export default defineStrategy({
+  name: 'market-maker',
+  description: 'Quotes both sides with inventory skew (post-only)',
+  params: {
+    symbol: { type: 'string', default: 'BTCUSDT', description: 'symbol to quote' },
+    exchange: { type: 'string', default: 'binance-usdm', description: 'venue (exchange id)' },
+    halfSpreadBps: { type: 'number', default: 1, min: 0, description: 'distance of each quote from the mid, in basis points' },
+    skewBps: { type: 'number', default: 2, min: 0, description: 'quote shift at full inventory, in basis points' },
+    size: { type: 'number', default: 0.01, min: 0, description: 'quote size in base currency (contracts on inverse venues)' },
+    maxInventory: { type: 'number', default: 0.05, min: 0, description: 'no quote that would grow the inventory beyond this' },
+    requoteBps: { type: 'number', default: 0.5, min: 0, description: 'replace quotes when the mid moved this far, in basis points' },
+  },
+  venues: (p) => [{ exchange: p.exchange, symbol: p.symbol }],
+  create(p) {
+    const V = 0;
+    let quotedMid = NaN;
+    const live: Record<'bid' | 'ask', number | null> = { bid: null, ask: null };
+    const pending = new Set<number>();
+
+    const quote = (ctx: Context, side: OrderSide, price: number) => {
+      const id = ctx.submit({ venue: V, side, type: 'limit', price, size: p.size, tif: 'POST_ONLY' });
+      live[side === BUY ? 'bid' : 'ask'] = id;
+      pending.add(id);
+    };
+
+    return {
+      onBook(ctx) {
+        const book = ctx.book(V);
+        if (!book.valid) return;
+        const mid = book.mid();
+        if (!Number.isFinite(mid) || pending.size > 0) return;
+        if (Number.isFinite(quotedMid) && Math.abs(mid - quotedMid) / mid < p.requoteBps / 1e4 && live.bid !== null && live.ask !== null) return;
+        for (const key of ['bid', 'ask'] as const) {
+          const id = live[key];
+          if (id !== null) {
+            ctx.cancel(id);
+            pending.add(id);
+            live[key] = null;
+          }
+        }
+        const inventory = ctx.position(V).size;
+        const skew = (Math.max(-1, Math.min(1, inventory / p.maxInventory)) * p.skewBps) / 1e4;
+        const tick = 1e-8;
+        const bid = Math.floor((mid * (1 - p.halfSpreadBps / 1e4 - skew)) / tick) * tick;
+        const ask = Math.ceil((mid * (1 + p.halfSpreadBps / 1e4 - skew)) / tick) * tick;
+        if (inventory + p.size <= p.maxInventory + 1e-12) quote(ctx, BUY, Math.min(bid, book.bestBid()));
+        if (inventory - p.size >= -p.maxInventory - 1e-12) quote(ctx, SELL, Math.max(ask, book.bestAsk()));
+        quotedMid = mid;
+      },
+      onOrderUpdate(_ctx, u) {
+        if (u.status !== 'pending' && u.status !== 'partially_filled') pending.delete(u.orderId);
+        if (u.status === 'accepted') pending.delete(u.orderId);
+        if (u.status === 'filled' || u.status === 'cancelled' || u.status === 'rejected') {
+          if (live.bid === u.orderId) live.bid = null;
+          if (live.ask === u.orderId) live.ask = null;
+          if (u.status === 'filled') quotedMid = NaN; // requote at once after a fill
+        }
+      },
+    };
+  },
+});
