@@ -13,6 +13,7 @@ import { runImport } from '../cli/import-command.js';
 import { openDataset } from '../data/reader.js';
 import { readManifest, writeManifest } from '../data/manifest.js';
 import { ensureUnpacked } from '../data/segments.js';
+import { benchReplay } from './replay.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const bundled = path.join(root, 'datasets/binance-2024-08-08');
@@ -194,3 +195,4 @@ function benchRead(): void {
 
 await benchImport();
 benchRead();
+await benchReplay(root);

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerImportCommand } from './import-command.js';
 import { registerDatasetCommands } from './dataset-commands.js';
+import { registerReplayCommand } from './replay-command.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerImportCommand(program);
   registerDatasetCommands(program);
+  registerReplayCommand(program);
   return program;
 }
 

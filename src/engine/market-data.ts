@@ -1,11 +1,12 @@
 // Market data decoded once for a run (or a whole sweep): the rows of the chosen streams as typed arrays,
 // in recorded order, with each row's exchange-side effect time.
 //
-// The exchange timeline: rows take effect at the exchange in recorded (receive) order, each at
-// effNs = max(its exch_ts, the previous row's effNs). Trade, depth and ticker channels are independent
-// at the exchange, so their true relative order is unknowable; the order the recorder saw them in is
-// the best evidence, and an exchange clock never runs backwards. Rows without an exchange time
-// (Flag.NoExchangeTime) take the previous row's effNs.
+// The exchange timeline: each venue's rows take effect at the exchange in recorded (receive) order, each at
+// effNs = max(its exch_ts, the venue's previous row's effNs). Trade, depth and ticker channels are
+// independent at the exchange, so their true relative order is unknowable; the order the recorder saw them
+// in is the best evidence, and an exchange clock never runs backwards. Venues are separate matching engines,
+// so one venue's times never hold back another's. Rows without an exchange time (Flag.NoExchangeTime) take
+// the venue's previous effNs (or their local time, before any).
 import { openDataset, type Dataset } from '../data/reader.js';
 import { EventKind, Flag } from '../data/types.js';
 import type { VenueRef } from '../strategy/api.js';
@@ -17,7 +18,7 @@ export interface MarketChunk {
   flags: Uint16Array;
   price: Float64Array;
   size: Float64Array;
-  /** Exchange-side effect time (non-decreasing across the whole run), ns since the origin. */
+  /** Exchange-side effect time (non-decreasing within the venue), ns since the origin. */
   effNs: Float64Array;
   /** The row's own exchange time and receive time, ns since the origin. */
   exchNs: Float64Array;
@@ -51,7 +52,7 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
   const byVenue: MarketChunk[][] = venues.map(() => []);
   const minLatency = new Array<number>(venues.length).fill(Infinity);
   const counts = new Int32Array(venues.length);
-  let eff = -Infinity;
+  const eff = new Array<number>(venues.length).fill(-Infinity);
   let rows = 0;
   ds.forEachEventBatch((b) => {
     counts.fill(0);
@@ -69,9 +70,9 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
       const exch = b.exchNs[i]!;
       const local = b.localNs[i]!;
       if (!(flags & Flag.NoExchangeTime)) {
-        if (exch > eff) eff = exch;
+        if (exch > eff[v]!) eff[v] = exch;
         if (!(flags & (Flag.Buffered | Flag.FromRest)) && local - exch < minLatency[v]!) minLatency[v] = local - exch;
-      } else if (eff === -Infinity) eff = local;
+      } else if (eff[v] === -Infinity) eff[v] = local;
       const c = chunks[v]!;
       const k = fill[v]!++;
       c.kind[k] = kind;
@@ -79,7 +80,7 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
       c.flags[k] = flags;
       c.price[k] = b.price[i]!;
       c.size[k] = b.size[i]!;
-      c.effNs[k] = eff;
+      c.effNs[k] = eff[v]!;
       c.exchNs[k] = exch;
       c.localNs[k] = local;
       rows++;

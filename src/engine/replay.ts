@@ -3,7 +3,8 @@
 //
 //   exchange timeline  recorded rows change the exchange-side book at their effect time (market-data.ts);
 //                      strategy orders reach the exchange at send time + order latency and are matched there.
-//   strategy timeline  each row reaches the strategy at effect time + feed latency; the exchange's responses
+//   strategy timeline  each row reaches the strategy at effect time + feed latency (`recorded`: at its local
+//                      time less the clock offset, never before its effect time); the exchange's responses
 //                      (acks, fills, rejections) at their exchange time + response latency.
 //
 // Messages on one venue's connection never overtake each other (TCP): each leg's delivery times are kept
@@ -115,6 +116,14 @@ interface StrategyOrder {
 
 const TERMINAL = new Set(['filled', 'cancelled', 'rejected']);
 
+// The hot loop compares against plain numbers (docs/dataset-format.md holds their meaning).
+const K_TRADE = EventKind.Trade;
+const K_LEVEL = EventKind.BookLevel;
+const K_SNAPSHOT = EventKind.BookSnapshot;
+const F_MESSAGE_END = Flag.MessageEnd;
+const F_SNAPSHOT_END = Flag.SnapshotEnd;
+const F_OFF_BOOK = Flag.OffBook;
+
 /** A strategy-side book: the OrderBook the strategy sees, with its validity. */
 class StrategyBook implements BookView {
   readonly book = new OrderBook();
@@ -222,9 +231,12 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     queue.push(at, EventClass.Response, { update: u });
   }
 
+  // The recorded delay is measured from the row's effect time, not its own exchange time: a row that took
+  // effect after its exch_ts (recorded behind a later row of another channel) already waited until effNs, so
+  // `recorded` delivers it at max(effNs, local - clock offset), when the recorder got it.
   const feedSample = (v: number, c: MarketChunk, r: number): number => {
     const model: LatencyModel = cfg.venues[v]!.latency.feed;
-    const t = Math.max(lastDelivery[v]!, c.effNs[r]! + model.sample(c.effNs[r]!, c.localNs[r]! - c.exchNs[r]!));
+    const t = Math.max(lastDelivery[v]!, c.effNs[r]! + model.sample(c.effNs[r]!, c.localNs[r]! - c.effNs[r]!));
     lastDelivery[v] = t;
     return t;
   };
@@ -400,32 +412,154 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
 
   let events = 0;
   let firstNs = NaN;
+  // Next exchange-side effect time per venue (Infinity when its rows are done).
+  const exNext = new Float64Array(V);
+  for (let v = 0; v < V; v++) exNext[v] = venueRows[v]![0] ? venueRows[v]![0]!.effNs[0]! : Infinity;
+
+  /** Applies venue v's exchange-side rows in order while they come before `bound` (see the tie rule). */
+  const runExchange = (v: number, otherT: number, otherV: number, strategyT: number): void => {
+    const cur = exCur[v]!;
+    const rows = venueRows[v]!;
+    const sim = sims[v]!;
+    const book = exBooks[v]!;
+    const st = exState[v]!;
+    let c = rows[cur.chunk]!;
+    let r = cur.row;
+    for (;;) {
+      const t = c.effNs[r]!;
+      // Exchange rows go before anything else at their time, and before other venues' rows by venue index.
+      if (t > strategyT || t > queue.peekTime() || t > otherT || (t === otherT && otherV < v)) break;
+      if (t >= nextEquityAt) {
+        while (t >= nextEquityAt) {
+          eqT.push(nextEquityAt);
+          eqV.push(equityNow());
+          nextEquityAt += equityInterval;
+        }
+      }
+      const kind = c.kind[r]!;
+      const flags = c.flags[r]!;
+      if (kind === K_TRADE) {
+        if (!(flags & F_OFF_BOOK)) sim.onTrade(c.price[r]!, c.size[r]!, c.side[r]!, t);
+      } else if (kind === K_LEVEL) {
+        if (st.valid) {
+          const prev = book.set(c.side[r]!, c.price[r]!, c.size[r]!);
+          sim.onLevel(c.side[r]!, c.price[r]!, prev, c.size[r]!, t);
+        }
+      } else {
+        applyRow(book, kind, flags, c.side[r]!, c.price[r]!, c.size[r]!, st);
+        if (kind === K_SNAPSHOT && flags & F_SNAPSHOT_END) sim.onSnapshot(t);
+      }
+      events++;
+      if (++r >= c.length) {
+        r = 0;
+        cur.chunk++;
+        const next = rows[cur.chunk];
+        if (!next) {
+          exNext[v] = Infinity;
+          cur.row = 0;
+          return;
+        }
+        c = next;
+      }
+      exNext[v] = c.effNs[r]!;
+    }
+    cur.row = r;
+    exNext[v] = c.effNs[r]!;
+  };
+
+  /** Delivers venue v's rows to the strategy while they come before every other pending event. */
+  const runStrategy = (v: number, otherT: number, otherV: number): void => {
+    const cur = sCur[v]!;
+    const rows = venueRows[v]!;
+    const sb = sBooks[v]!;
+    const book = sb.book;
+    for (;;) {
+      const t = sTime[v]!;
+      const qT = queue.peekTime();
+      // Market data reaches the strategy after the exchange moved at that time and after order arrivals,
+      // but before responses and timers of the same time.
+      if (t === Infinity || t >= minExchange() || t > qT || (t === qT && queue.peekClass() === EventClass.OrderArrival)) break;
+      if (t > otherT || (t === otherT && otherV < v)) break;
+      now = t;
+      const c = rows[cur.chunk]!;
+      const r = cur.row;
+      const kind = c.kind[r]!;
+      const flags = c.flags[r]!;
+      if (++cur.row >= c.length) {
+        cur.row = 0;
+        cur.chunk++;
+      }
+      const nc = rows[cur.chunk];
+      sTime[v] = nc ? feedSample(v, nc, cur.row) : Infinity;
+      if (kind === K_TRADE) {
+        if (strategy.onTrade) {
+          tradeView.venue = v;
+          tradeView.price = c.price[r]!;
+          tradeView.size = c.size[r]!;
+          tradeView.side = c.side[r]! > 0 ? 1 : -1;
+          tradeView.exchangeTimeNs = c.exchNs[r]!;
+          strategy.onTrade(ctx, tradeView);
+        }
+      } else if (kind === K_LEVEL) {
+        if (sb.valid) {
+          book.set(c.side[r]!, c.price[r]!, c.size[r]!);
+          if (flags & F_MESSAGE_END && onBook) onBook.call(strategy, ctx, v);
+        }
+      } else {
+        applyRow(book, kind, flags, c.side[r]!, c.price[r]!, c.size[r]!, sb);
+        if (flags & F_MESSAGE_END && sb.valid && kind === K_SNAPSHOT && onBook) onBook.call(strategy, ctx, v);
+      }
+    }
+  };
+  const onBook = strategy.onBook;
+  const minExchange = (): number => {
+    let m = Infinity;
+    for (let v = 0; v < V; v++) if (exNext[v]! < m) m = exNext[v]!;
+    return m;
+  };
+
   strategy.onStart?.(ctx);
   for (;;) {
-    // The earliest exchange-side row.
+    // The earliest exchange-side row and the runner-up venue.
     let exV = -1;
     let exT = Infinity;
+    let ex2V = -1;
+    let ex2T = Infinity;
     for (let v = 0; v < V; v++) {
-      const cur = exCur[v]!;
-      const c = venueRows[v]![cur.chunk];
-      if (c && c.effNs[cur.row]! < exT) {
-        exT = c.effNs[cur.row]!;
+      const t = exNext[v]!;
+      if (t < exT) {
+        ex2T = exT;
+        ex2V = exV;
+        exT = t;
         exV = v;
+      } else if (t < ex2T) {
+        ex2T = t;
+        ex2V = v;
       }
     }
     let sV = -1;
     let sT = Infinity;
+    let s2V = -1;
+    let s2T = Infinity;
     for (let v = 0; v < V; v++) {
-      if (sTime[v]! < sT) {
-        sT = sTime[v]!;
+      const t = sTime[v]!;
+      if (t < sT) {
+        s2T = sT;
+        s2V = sV;
+        sT = t;
         sV = v;
+      } else if (t < s2T) {
+        s2T = t;
+        s2V = v;
       }
     }
     const qT = queue.peekTime();
-    const qC = queue.peekClass();
     if (exV < 0 && sV < 0 && qT === Infinity) break;
-    // If nothing but queued events remain past the data, the run ends at the last data row.
-    if (exV < 0 && sV < 0 && qC === EventClass.Timer) break;
+    // Once the data is over, what is already under way (orders, responses) finishes; timers no longer fire.
+    if (exV < 0 && sV < 0 && queue.peekClass() === EventClass.Timer) {
+      queue.pop();
+      continue;
+    }
 
     if (exV >= 0 && exT <= sT && exT <= qT) {
       // 1. exchange-side market data
@@ -433,33 +567,10 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
         firstNs = exT;
         nextEquityAt = Math.ceil(exT / equityInterval) * equityInterval;
       }
-      while (exT >= nextEquityAt) {
-        eqT.push(nextEquityAt);
-        eqV.push(equityNow());
-        nextEquityAt += equityInterval;
-      }
-      const cur = exCur[exV]!;
-      const c = venueRows[exV]![cur.chunk]!;
-      const r = cur.row;
-      const kind = c.kind[r]!;
-      const flags = c.flags[r]!;
-      const sim = sims[exV]!;
-      if (kind === EventKind.Trade) {
-        if (!(flags & Flag.OffBook)) sim.onTrade(c.price[r]!, c.size[r]!, c.side[r]!, exT);
-      } else {
-        const st = exState[exV]!;
-        const prev = applyRow(exBooks[exV]!, kind, flags, c.side[r]!, c.price[r]!, c.size[r]!, st);
-        if (prev >= 0) sim.onLevel(c.side[r]!, c.price[r]!, prev, c.size[r]!, exT);
-        else if (kind === EventKind.BookSnapshot && flags & Flag.SnapshotEnd) sim.onSnapshot(exT);
-      }
-      events++;
-      if (++cur.row >= c.length) {
-        cur.row = 0;
-        cur.chunk++;
-      }
+      runExchange(exV, ex2T, ex2V, sT);
       continue;
     }
-    if (qC === EventClass.OrderArrival && qT <= sT) {
+    if (queue.peekClass() === EventClass.OrderArrival && qT <= sT) {
       // 2. order messages reaching the exchange
       const p = queue.pop() as Pending;
       arrive(p, qT);
@@ -467,32 +578,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     }
     if (sV >= 0 && sT <= qT) {
       // 3. market data reaching the strategy
-      now = sT;
-      const cur = sCur[sV]!;
-      const c = venueRows[sV]![cur.chunk]!;
-      const r = cur.row;
-      const kind = c.kind[r]!;
-      const flags = c.flags[r]!;
-      if (++cur.row >= c.length) {
-        cur.row = 0;
-        cur.chunk++;
-      }
-      const nc = venueRows[sV]![cur.chunk];
-      sTime[sV] = nc ? feedSample(sV, nc, cur.row) : Infinity;
-      const sb = sBooks[sV]!;
-      if (kind === EventKind.Trade) {
-        if (strategy.onTrade) {
-          tradeView.venue = sV;
-          tradeView.price = c.price[r]!;
-          tradeView.size = c.size[r]!;
-          tradeView.side = c.side[r]! > 0 ? 1 : -1;
-          tradeView.exchangeTimeNs = c.exchNs[r]!;
-          strategy.onTrade(ctx, tradeView);
-        }
-      } else {
-        applyRow(sb.book, kind, flags, c.side[r]!, c.price[r]!, c.size[r]!, sb);
-        if (flags & Flag.MessageEnd && sb.valid && (kind === EventKind.BookLevel || kind === EventKind.BookSnapshot)) strategy.onBook?.(ctx, sV);
-      }
+      runStrategy(sV, s2T, s2V);
       continue;
     }
     // 4./5. responses and timers reaching the strategy

@@ -132,10 +132,10 @@ export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOption
   return { result, summary: summarize(prep, data, opts, setups, result) };
 }
 
-export async function runOnce(opts: RunOptions): Promise<{ result: ReplayResult; summary: RunSummary }> {
+export async function runOnce(opts: RunOptions): Promise<{ result: ReplayResult; summary: RunSummary; originNs: bigint }> {
   const prep = await prepare(opts);
   const data = loadMarketData(opts.dataset, prep.venues);
-  return runPrepared(prep, data, opts);
+  return { ...runPrepared(prep, data, opts), originNs: data.originNs };
 }
 
 function summarize(prep: PreparedRun, data: MarketData, opts: RunOptions, setups: VenueSetup[], r: ReplayResult): RunSummary {

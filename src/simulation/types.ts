@@ -17,8 +17,9 @@ export interface LatencyModel {
   /** Human-readable, with units: "1ms", "lognormal(p50=1ms, p99=5ms)". */
   readonly description: string;
   /**
-   * Latency in ns for a message at time `atNs`. `recordedNs` is the dataset's own local - exchange time of
-   * the market event concerned (feed leg only; NaN elsewhere).
+   * Latency in ns for a message at time `atNs`. `recordedNs` is the dataset's own local time of the market
+   * event concerned minus its exchange-side effect time (its exch_ts, or later if it was recorded behind a
+   * later row; see engine/market-data.ts) (feed leg only; NaN elsewhere).
    */
   sample(atNs: number, recordedNs: number): number;
 }

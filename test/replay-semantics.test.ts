@@ -1,0 +1,510 @@
+// The replay engine's semantics, pinned with exact numbers (docs/replay.md).
+//
+// Part 1 builds tiny datasets by hand (one venue, binance-usdm BTCUSDT; exchange times chosen to the
+// nanosecond, local times = exchange time + 1 ms unless a row says otherwise) and runs small strategies
+// through runReplay directly, so every time and price below can be checked with pencil and paper.
+// Part 2 runs the built-in strategies on the bundled capture (datasets/binance-2024-08-08) through runOnce,
+// which loads them from dist/strategies: the suite builds dist first.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DatasetWriter } from '../src/data/writer.js';
+import { EventKind, Flag, type StreamInfo } from '../src/data/types.js';
+import { NS_PER_S } from '../src/data/time.js';
+import { loadMarketData } from '../src/engine/market-data.js';
+import { runReplay, type ReplayResult, type VenueSetup } from '../src/engine/replay.js';
+import { buildVenueLatency, parseLatency, type VenueLatencyOptions } from '../src/simulation/latency.js';
+import { ProbabilisticQueue, RiskAverseQueue } from '../src/simulation/queue.js';
+import { ProportionalFees } from '../src/simulation/fees.js';
+import { parseRateLimit } from '../src/simulation/rate-limit.js';
+import { createRng } from '../src/simulation/random.js';
+import { BUY, SELL, resolveParams, type Context, type OrderRequest, type OrderUpdate, type Strategy, type VenueRef } from '../src/strategy/api.js';
+import type { QueueModel } from '../src/simulation/types.js';
+import { tempDir } from './helpers.js';
+
+const root = path.resolve(__dirname, '..');
+const bundled = path.join(root, 'datasets/binance-2024-08-08');
+const MS = 1_000_000;
+const T0 = 1_723_161_600n * NS_PER_S; // 2024-08-09T00:00:00Z: the dataset origin (first local time, floored to the second)
+const VENUE = { exchange: 'binance-usdm', symbol: 'BTCUSDT' };
+
+// ---------------------------------------------------------------------------------------------------------
+// Hand-made datasets.
+
+interface Row {
+  /** Exchange time, ns after T0. */
+  t: number;
+  kind: number;
+  side: number;
+  price: number;
+  size: number;
+  flags: number;
+  /** local - exchange time, ns (default 1 ms). */
+  delay?: number;
+  /** Index into the dataset's streams (default 0). */
+  stream?: number;
+}
+
+const snapshot = (t: number, bids: [number, number][], asks: [number, number][]): Row[] => {
+  const levels: [number, number, number][] = [...bids.map(([p, s]): [number, number, number] => [1, p, s]), ...asks.map(([p, s]): [number, number, number] => [-1, p, s])];
+  return levels.map(([side, price, size], i) => ({
+    t,
+    kind: EventKind.BookSnapshot,
+    side,
+    price,
+    size,
+    flags: (i === 0 ? Flag.SnapshotBegin : 0) | (i === levels.length - 1 ? Flag.SnapshotEnd | Flag.MessageEnd : 0),
+  }));
+};
+const level = (t: number, side: number, price: number, size: number, delay?: number): Row => ({ t, kind: EventKind.BookLevel, side, price, size, flags: Flag.MessageEnd, delay });
+const trade = (t: number, aggressor: number, price: number, size: number, delay?: number): Row => ({ t, kind: EventKind.Trade, side: aggressor, price, size, flags: Flag.MessageEnd, delay });
+
+const USDM_STREAM: StreamInfo = { exchange: 'binance-usdm', market: 'linear', symbol: 'BTCUSDT' };
+
+/** Writes `rows` (in this order) as a dataset of `streams` (default: binance-usdm BTCUSDT); returns its folder. */
+function makeDataset(rows: Row[], streams: StreamInfo[] = [USDM_STREAM]): string {
+  const dir = path.join(tempDir('latencylab-replay-'), 'ds');
+  const w = new DatasetWriter(dir);
+  const ids = streams.map((x) => w.stream(x));
+  rows.forEach((r, i) => {
+    const exch = T0 + BigInt(r.t);
+    w.event(ids[r.stream ?? 0]!, exch + BigInt(r.delay ?? MS), exch, r.kind, r.side, r.price, r.size, BigInt(i + 1), BigInt(i), r.flags);
+  });
+  w.close();
+  return dir;
+}
+
+interface Setup {
+  latency: VenueLatencyOptions;
+  queue?: QueueModel;
+  seed?: number;
+}
+
+/** One run of `strategy` on a hand-made dataset: constant fees 0.02%/0.05%, no rate limit, 100,000 USDT. */
+function replay(dir: string, strategy: Strategy, s: Setup, venues: VenueRef[] = [VENUE]): ReplayResult {
+  const data = loadMarketData(dir, venues);
+  const rng = createRng(s.seed ?? 1);
+  const setups = venues.map(
+    (v, i): VenueSetup => ({
+      latency: buildVenueLatency(s.latency, rng, data.clockOffsetNs[i]),
+      queue: s.queue ?? new RiskAverseQueue(),
+      fees: new ProportionalFees(0.0002, 0.0005),
+      rateLimiter: parseRateLimit('none'),
+      initialBalances: v.exchange === 'binance-spot' ? { USDT: 100_000, BTC: 1 } : { USDT: 100_000 },
+    }),
+  );
+  return runReplay({ data, strategy, venues: setups, rng });
+}
+
+/** What a strategy saw, in the order it saw it. */
+interface Seen {
+  at: number;
+  what: 'book' | 'trade' | 'update';
+  bestAsk?: number;
+  tradeExchNs?: number;
+  update?: Pick<OrderUpdate, 'orderId' | 'status' | 'reason' | 'exchangeTimeNs' | 'lastFillPrice' | 'lastFillSize'>;
+}
+
+/**
+ * A test strategy: writes down every callback with ctx.now(), and runs `onBookN(ctx, n)` on the n-th book
+ * callback (0-based) to send orders.
+ */
+function observer(onBookN: (ctx: Context, n: number) => void = () => {}): { strategy: Strategy; seen: Seen[] } {
+  const seen: Seen[] = [];
+  let n = 0;
+  const strategy: Strategy = {
+    onBook(ctx) {
+      seen.push({ at: ctx.now(), what: 'book', bestAsk: ctx.book(0).bestAsk() });
+      onBookN(ctx, n++);
+    },
+    onTrade(ctx, t) {
+      seen.push({ at: ctx.now(), what: 'trade', tradeExchNs: t.exchangeTimeNs });
+    },
+    onOrderUpdate(ctx, u) {
+      const { orderId, status, reason, exchangeTimeNs, lastFillPrice, lastFillSize } = u;
+      seen.push({ at: ctx.now(), what: 'update', update: { orderId, status, reason, exchangeTimeNs, lastFillPrice, lastFillSize } });
+    },
+  };
+  return { strategy, seen };
+}
+
+const marketBuy = (size: number): OrderRequest => ({ venue: 0, side: BUY, type: 'market', size });
+
+// The story dataset: a book at 10 ms whose best ask (101) is taken away at 20 ms and comes back at 30 ms.
+// The trade at 19 ms was recorded after the 20 ms depth row (trades and depth are separate channels), so it
+// takes effect at 20 ms; the 30 ms row reached the recorder 3.5 ms after its exchange time, not 1 ms.
+const STORY: Row[] = [
+  ...snapshot(10 * MS, [[100, 5], [99, 5]], [[101, 1], [102, 1]]),
+  level(20 * MS, -1, 101, 0),
+  trade(19 * MS, 1, 102, 0.1, 3 * MS),
+  level(30 * MS, -1, 101, 2, 3.5 * MS),
+  level(40 * MS, 1, 100, 4),
+];
+
+describe('latency semantics on a hand-made dataset', () => {
+  const story = makeDataset(STORY);
+
+  it('the dataset: origin at the first local time floored to the second, clock offset 1 ms, effect times never go back', () => {
+    const data = loadMarketData(story, [VENUE]);
+    expect(data.originNs).toBe(T0);
+    expect(data.clockOffsetNs).toEqual([1 * MS]);
+    const c = data.byVenue[0]![0]!;
+    expect([...c.exchNs]).toEqual([10, 10, 10, 10, 20, 19, 30, 40].map((x) => x * MS));
+    // the late trade (19 ms, recorded after the 20 ms row) takes effect at 20 ms
+    expect([...c.effNs]).toEqual([10, 10, 10, 10, 20, 20, 30, 40].map((x) => x * MS));
+  });
+
+  it('feed latency 0: the strategy sees each row at its effect time', () => {
+    const { strategy, seen } = observer();
+    replay(story, strategy, { latency: { latency: '0' } });
+    expect(seen).toEqual([
+      { at: 10 * MS, what: 'book', bestAsk: 101 },
+      { at: 20 * MS, what: 'book', bestAsk: 102 },
+      { at: 20 * MS, what: 'trade', tradeExchNs: 19 * MS },
+      { at: 30 * MS, what: 'book', bestAsk: 101 },
+      { at: 40 * MS, what: 'book', bestAsk: 101 },
+    ]);
+  });
+
+  it('--feed 1ms: exactly 1 ms later, row by row', () => {
+    const { strategy, seen } = observer();
+    replay(story, strategy, { latency: { feed: '1ms' } });
+    expect(seen.map((s) => s.at)).toEqual([11, 21, 21, 31, 41].map((x) => x * MS));
+  });
+
+  it('--feed 250us: units are honoured to the nanosecond', () => {
+    const { strategy, seen } = observer();
+    replay(story, strategy, { latency: { feed: '250us' } });
+    expect(seen.map((s) => s.at)).toEqual([10_250_000, 20_250_000, 20_250_000, 30_250_000, 40_250_000]);
+  });
+
+  it('--feed recorded: each row when the recorder got it, less the clock offset (local - 1 ms)', () => {
+    const { strategy, seen } = observer();
+    replay(story, strategy, { latency: { feed: 'recorded' } });
+    // local - offset: 10, 20, 22 - 1 = 21 (the late trade), 33.5 - 1 = 32.5, 40
+    expect(seen.map((s) => s.at)).toEqual([10 * MS, 20 * MS, 21 * MS, 32.5 * MS, 40 * MS]);
+  });
+
+  describe('an order sent at t with order latency L fills against the book as of t + L', () => {
+    // Sent at 10 ms (the snapshot, feed 0); the best ask 101 disappears at exactly 20 ms.
+    const run = (order: string) => {
+      const { strategy } = observer((ctx, n) => {
+        if (n === 0) ctx.submit(marketBuy(0.5));
+      });
+      return replay(story, strategy, { latency: { feed: '0', order, response: '0' } });
+    };
+
+    it('L = 10 ms - 1 ns: arrives at 19.999999 ms, 1 ns before the change, and buys at 101', () => {
+      const r = run('9999999ns');
+      expect(r.orders[0]!.sentNs).toBe(10 * MS);
+      expect(r.orders[0]!.arrivedNs).toBe(20 * MS - 1);
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[101, 0.5, 20 * MS - 1]]);
+    });
+
+    it('L = 10 ms + 1 ns: arrives 1 ns after the change, and buys at 102', () => {
+      const r = run('10000001ns');
+      expect(r.orders[0]!.arrivedNs).toBe(20 * MS + 1);
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[102, 0.5, 20 * MS + 1]]);
+    });
+
+    it('tie rule: L = 10 ms arrives at exactly the change’s exchange time and sees it (market data first): 102', () => {
+      const r = run('10ms');
+      expect(r.orders[0]!.arrivedNs).toBe(20 * MS);
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[102, 0.5, 20 * MS]]);
+    });
+  });
+
+  it('the fill is seen at its exchange time + response latency, exactly', () => {
+    const { strategy, seen } = observer((ctx, n) => {
+      if (n === 0) ctx.submit(marketBuy(0.5));
+    });
+    const r = replay(story, strategy, { latency: { feed: '0', order: '1ms', response: '2.5ms' } });
+    // sent 10 ms, at the exchange 11 ms (ask 101 x1), responses 2.5 ms later
+    expect(seen.filter((s) => s.what === 'update')).toEqual([
+      { at: 13.5 * MS, what: 'update', update: { orderId: 1, status: 'accepted', reason: undefined, exchangeTimeNs: 11 * MS, lastFillPrice: NaN, lastFillSize: 0 } },
+      { at: 13.5 * MS, what: 'update', update: { orderId: 1, status: 'filled', reason: undefined, exchangeTimeNs: 11 * MS, lastFillPrice: 101, lastFillSize: 0.5 } },
+    ]);
+    expect(r.fills).toEqual([{ orderId: 1, venue: 0, side: 1, price: 101, size: 0.5, maker: false, fee: 101 * 0.5 * 0.0005, exchangeTimeNs: 11 * MS, seenNs: 13.5 * MS }]);
+    expect(r.orders[0]).toMatchObject({ sentNs: 10 * MS, arrivedNs: 11 * MS, finalStatus: 'filled', filledSize: 0.5 });
+  });
+
+  it('tie rule on the strategy side: data reaching the strategy at t comes before a response reaching it at t', () => {
+    // Sent at 10 ms, at the exchange 10 ms, response due at 20 ms: the same time as the 20 ms row's delivery.
+    const { strategy, seen } = observer((ctx, n) => {
+      if (n === 0) ctx.submit(marketBuy(0.5));
+    });
+    replay(story, strategy, { latency: { feed: '0', order: '0', response: '10ms' } });
+    expect(seen.map((s) => [s.at / MS, s.what, s.update?.status ?? s.bestAsk ?? s.tradeExchNs])).toEqual([
+      [10, 'book', 101],
+      [20, 'book', 102],
+      [20, 'trade', 19 * MS],
+      [20, 'update', 'accepted'],
+      [20, 'update', 'filled'],
+      [30, 'book', 101],
+      [40, 'book', 101],
+    ]);
+  });
+
+  it('per-operation latency: a cancel takes its own latency, but never overtakes an earlier new order on the connection', () => {
+    // order (new) 5 ms, cancel 1 ms. At 10 ms: A sent and cancelled at once, B sent. At 20 ms: B cancelled.
+    const ids: number[] = [];
+    const { strategy, seen } = observer((ctx, n) => {
+      const bid = (): OrderRequest => ({ venue: 0, side: BUY, type: 'limit', price: 99, size: 1 });
+      if (n === 0) {
+        ids.push(ctx.submit(bid()));
+        ctx.cancel(ids[0]!); // would reach the exchange at 11 ms, before A itself: it is held back to 15 ms
+        ids.push(ctx.submit(bid()));
+      }
+      if (n === 1) ctx.cancel(ids[1]!); // 20 ms + 1 ms (cancel latency): 21 ms
+    });
+    const r = replay(story, strategy, { latency: { feed: '0', order: '5ms', cancel: '1ms', response: '0' } });
+    expect(r.orders.map((o) => [o.orderId, o.sentNs, o.arrivedNs, o.finalStatus, o.reason])).toEqual([
+      [1, 10 * MS, 15 * MS, 'cancelled', 'user_cancel'],
+      [2, 10 * MS, 15 * MS, 'cancelled', 'user_cancel'],
+    ]);
+    expect(seen.filter((s) => s.what === 'update').map((s) => [s.update!.orderId, s.update!.status, s.update!.exchangeTimeNs])).toEqual([
+      [1, 'accepted', 15 * MS],
+      [1, 'cancelled', 15 * MS], // the cancel arrived right after its order, not at 11 ms
+      [2, 'accepted', 15 * MS],
+      [2, 'cancelled', 21 * MS], // a later cancel takes 1 ms, not 5
+    ]);
+  });
+
+  it('two venues: at equal times the lower venue index goes first, on both timelines, whatever the recorded order', () => {
+    // Spot rows are recorded first, but the run lists the perpetual first (venue 0).
+    const spot = (r: Row): Row => ({ ...r, stream: 1 });
+    const dir = makeDataset(
+      [
+        ...snapshot(10 * MS, [[100, 5]], [[101, 5]]).map(spot),
+        ...snapshot(10 * MS, [[200, 5]], [[201, 5]]),
+        spot(level(20 * MS, -1, 101, 0)),
+        level(20 * MS, -1, 201, 0),
+      ],
+      [USDM_STREAM, { exchange: 'binance-spot', market: 'spot', symbol: 'BTCUSDT' }],
+    );
+    const seen: [number, number, number][] = [];
+    let sent = false;
+    const strategy: Strategy = {
+      onBook(ctx, v) {
+        seen.push([ctx.now() / MS, v, ctx.book(v).bestAsk()]);
+        // a spot buy sent at 10 ms (on the perpetual's book) arriving at 20 ms sees both venues' 20 ms rows
+        if (!sent && v === 0) {
+          sent = true;
+          ctx.submit({ venue: 1, side: BUY, type: 'market', size: 0.1 });
+        }
+      },
+    };
+    const r = replay(dir, strategy, { latency: { feed: '0', order: '10ms', response: '0' } }, [VENUE, { exchange: 'binance-spot', symbol: 'BTCUSDT' }]);
+    expect(seen).toEqual([
+      [10, 0, 201],
+      [10, 1, 101],
+      [20, 0, NaN],
+      [20, 1, NaN],
+    ]);
+    expect(r.orders[0]).toMatchObject({ venue: 1, sentNs: 10 * MS, arrivedNs: 20 * MS, finalStatus: 'cancelled', reason: 'no_liquidity' });
+    expect(r.fills).toEqual([]);
+  });
+
+  describe('lognormal latency with a seed', () => {
+    // 1 snapshot and 200 changes of the best ask, one every 0.1 ms; the strategy buys or sells 0.01 on every
+    // book it sees and cancels nothing.
+    const rows: Row[] = [...snapshot(10 * MS, [[100, 50]], [[101, 50]])];
+    for (let i = 1; i <= 200; i++) rows.push(level(10 * MS + i * 100_000, -1, 101, 50 + (i % 7)));
+    const busy = makeDataset(rows);
+    const run = (seed: number) => {
+      const { strategy, seen } = observer((ctx, n) => {
+        ctx.submit({ venue: 0, side: n % 2 ? SELL : BUY, type: 'market', size: 0.01 });
+      });
+      const r = replay(busy, strategy, { latency: { latency: 'lognormal:p50=1ms,p99=5ms' }, seed });
+      return { r, seen };
+    };
+
+    it('the same seed gives identical arrivals, fills and callbacks; another seed different arrival times', () => {
+      const a = run(7);
+      const b = run(7);
+      const c = run(8);
+      expect(a.r.orders).toHaveLength(201);
+      expect(a.r.fills).toHaveLength(201);
+      expect(b.r.fills).toEqual(a.r.fills);
+      expect(b.r.orders).toEqual(a.r.orders);
+      expect(b.seen).toEqual(a.seen);
+      expect(c.r.orders.map((o) => o.arrivedNs)).not.toEqual(a.r.orders.map((o) => o.arrivedNs));
+      expect(c.seen.map((s) => s.at)).not.toEqual(a.seen.map((s) => s.at));
+    });
+
+    it('every delivery stays in order: feed, order arrivals and responses never go back in time', () => {
+      for (const seed of [7, 8, 9]) {
+        const { r, seen } = run(seed);
+        const nonDecreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x >= xs[i - 1]!);
+        expect(nonDecreasing(seen.map((s) => s.at))).toBe(true);
+        expect(nonDecreasing(seen.filter((s) => s.what === 'book').map((s) => s.at))).toBe(true);
+        expect(nonDecreasing(r.orders.map((o) => o.arrivedNs))).toBe(true); // in send order
+        expect(nonDecreasing(r.fills.map((f) => f.seenNs))).toBe(true);
+        expect(r.orders.every((o) => o.arrivedNs >= o.sentNs && Number.isInteger(o.arrivedNs))).toBe(true);
+        expect(r.fills.every((f) => f.seenNs >= f.exchangeTimeNs)).toBe(true);
+        // the latency really is random: arrivals are not a constant distance after sending (many are equal
+        // only because a slow message holds back the ones behind it on the connection)
+        expect(new Set(r.orders.map((o) => o.arrivedNs - o.sentNs)).size).toBeGreaterThan(10);
+      }
+    });
+  });
+});
+
+describe('queue position through the engine', () => {
+  // Our bid of 0.5 at 100 joins behind the 2 displayed there (zero latency: it arrives at 10 ms).
+  const bidAt100 = () =>
+    observer((ctx, n) => {
+      if (n === 0) ctx.submit({ venue: 0, side: BUY, type: 'limit', price: 100, size: 0.5 });
+    });
+
+  it('risk-averse: a resting bid behind 2 fills only once 2 have traded at its price', () => {
+    const dir = makeDataset([
+      ...snapshot(10 * MS, [[100, 2], [99, 5]], [[101, 5]]),
+      trade(20 * MS, -1, 100, 1), // 1 of the 2 ahead
+      level(21 * MS, 1, 100, 1),
+      trade(30 * MS, -1, 100, 1), // the other: nobody is ahead now, nothing for us yet
+      level(31 * MS, 1, 100, 3), // others join behind us
+      trade(40 * MS, -1, 100, 0.5), // ours
+      level(41 * MS, 1, 100, 2.5),
+    ]);
+    for (const queue of [new RiskAverseQueue(), ProbabilisticQueue.power(2)]) {
+      const { strategy } = bidAt100();
+      const r = replay(dir, strategy, { latency: { latency: '0' }, queue });
+      expect(r.orders[0]!.arrivedNs).toBe(10 * MS);
+      expect(r.fills).toEqual([{ orderId: 1, venue: 0, side: 1, price: 100, size: 0.5, maker: true, fee: 100 * 0.5 * 0.0002, exchangeTimeNs: 40 * MS, seenNs: 40 * MS }]);
+    }
+  });
+
+  it('probabilistic (prob-power:2): cancels without trades move the bid up, so it fills at the first trade; risk-averse waits for the second', () => {
+    const dir = makeDataset([
+      ...snapshot(10 * MS, [[100, 2], [99, 5]], [[101, 5]]),
+      level(12 * MS, 1, 100, 4), // 2 join behind us: front 2, back 2
+      level(15 * MS, 1, 100, 3), // 1 cancelled: prob-power:2 takes half from the front → 1.5 ahead
+      level(16 * MS, 1, 100, 2), // another: front 1.5, back 1.5 → 1 ahead (risk-averse: still 2)
+      trade(20 * MS, -1, 100, 1.5), // prob: 0.5 beyond the 1 ahead fills us; risk-averse: 0.5 ahead left
+      level(21 * MS, 1, 100, 0.5),
+      trade(30 * MS, -1, 100, 1), // risk-averse: now 0.5 beyond the queue
+      level(31 * MS, 1, 100, 0),
+    ]);
+    const fillsWith = (queue: QueueModel) => {
+      const { strategy } = bidAt100();
+      return replay(dir, strategy, { latency: { latency: '0' }, queue }).fills.map((f) => [f.exchangeTimeNs / MS, f.price, f.size, f.maker]);
+    };
+    expect(fillsWith(ProbabilisticQueue.power(2))).toEqual([[20, 100, 0.5, true]]);
+    expect(fillsWith(ProbabilisticQueue.power(1))).toEqual([[20, 100, 0.5, true]]);
+    expect(fillsWith(new RiskAverseQueue())).toEqual([[30, 100, 0.5, true]]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The built-in strategies on the bundled capture, through runOnce (which loads dist/strategies/*.js).
+
+type Session = typeof import('../src/engine/session.js');
+
+const opts = (strategy: string, latency: VenueLatencyOptions, seed = 1) => ({
+  dataset: bundled,
+  strategy,
+  params: {},
+  latency,
+  seed,
+  queue: 'risk-averse',
+});
+
+describe('the built-in strategies on the bundled capture', () => {
+  let session: Session;
+  beforeAll(async () => {
+    execFileSync('npx', ['tsc', '-p', root], { cwd: root, stdio: 'ignore' });
+    session = (await import(path.join(root, 'dist/src/engine/session.js'))) as Session;
+  }, 120_000);
+
+  describe('determinism on the bundled capture', () => {
+    it('market-maker at 1 ms, run twice: the same fills, orders and summary', async () => {
+      const a = await session.runOnce(opts('market-maker', { latency: '1ms' }));
+      const b = await session.runOnce(opts('market-maker', { latency: '1ms' }));
+      expect(a.result.fills.length).toBe(117);
+      expect(b.result.fills).toEqual(a.result.fills);
+      expect(b.result.orders).toEqual(a.result.orders);
+      expect(b.result.equity).toEqual(a.result.equity);
+      expect(b.summary).toEqual(a.summary);
+    });
+
+    it('market-maker with lognormal latency, seed 7, run twice: identical too', async () => {
+      const lat = { latency: 'lognormal:p50=1ms,p99=5ms' };
+      const a = await session.runOnce(opts('market-maker', lat, 7));
+      const b = await session.runOnce(opts('market-maker', lat, 7));
+      expect(a.result.fills.length).toBeGreaterThan(0);
+      expect(b.result.fills).toEqual(a.result.fills);
+      expect(b.result.orders).toEqual(a.result.orders);
+      expect(b.summary).toEqual(a.summary);
+      expect(a.summary.latency).toEqual(['binance-usdm BTCUSDT: feed lognormal(p50=1ms, p99=5ms), order lognormal(p50=1ms, p99=5ms), response lognormal(p50=1ms, p99=5ms)']);
+    });
+  });
+
+  describe('accounting invariants on every run of the built-in strategies', () => {
+    for (const strategy of ['market-maker', 'ma-crossover', 'perp-leads-spot']) {
+      for (const latency of ['0', '5ms']) {
+        it(`${strategy} at ${latency}`, async () => {
+          const { result: r, summary: s } = await session.runOnce(opts(strategy, { latency }));
+          expect(s.reconciled).toBe(true);
+          expect(r.venues.every((v) => v.reconcile.ok)).toBe(true);
+          expect(s.fills).toBe(r.fills.length);
+          expect(s.orders).toBe(r.orders.length);
+          expect(s.fills).toBeGreaterThan(0);
+          r.venues.forEach((v, i) => {
+            const mine = r.fills.filter((f) => f.venue === i);
+            const fees = mine.reduce((a, f) => a + f.fee, 0);
+            const position = mine.reduce((a, f) => a + f.side * f.size, 0);
+            expect(Math.abs(fees - v.fees)).toBeLessThan(1e-9);
+            expect(Math.abs(position - v.position)).toBeLessThan(1e-9);
+            expect(v.fills).toBe(mine.length);
+            expect(v.makerFills).toBe(mine.filter((f) => f.maker).length);
+            // net = gross - fees, per venue, unrounded: equity change = realized + unrealized - fees
+            expect(Math.abs(v.netPnl - (v.realizedPnl + v.unrealizedPnl - v.fees))).toBeLessThan(1e-9);
+          });
+          // the summary (every venue here settles in USDT) rounds each figure to 6 decimals
+          const allFees = r.fills.reduce((a, f) => a + f.fee, 0);
+          expect(Math.abs(s.fees_paid - allFees)).toBeLessThanOrEqual(5e-7);
+          expect(Math.abs(s.net_pnl - (s.gross_pnl - s.fees_paid))).toBeLessThanOrEqual(1e-6 + 1e-9);
+          const maker = r.fills.filter((f) => f.maker).length;
+          expect(s.maker_share).toBe(Math.round((maker / r.fills.length) * 1e4) / 1e4);
+          expect(s.maker_share + s.taker_share).toBeCloseTo(1, 9);
+        });
+      }
+    }
+  });
+
+  describe('latency costs the lead-lag strategy', () => {
+    it('perp-leads-spot: gross PnL at 0 ms beats 50 ms', async () => {
+      const fast = await session.runOnce(opts('perp-leads-spot', { latency: '0' }));
+      const slow = await session.runOnce(opts('perp-leads-spot', { latency: '50ms' }));
+      expect(fast.summary.gross_pnl).toBe(4.488427);
+      expect(slow.summary.gross_pnl).toBe(0.334753);
+      expect(fast.summary.gross_pnl).toBeGreaterThan(slow.summary.gross_pnl);
+    });
+  });
+
+  describe('errors a user meets', () => {
+    it('an unknown strategy name lists the built-ins', async () => {
+      await expect(session.loadStrategy('nosuch')).rejects.toThrow('unknown strategy "nosuch" (built in: ma-crossover, market-maker, perp-leads-spot; or give a path to a .js module)');
+    });
+
+    it('a bad parameter is named', async () => {
+      const def = await session.loadStrategy('ma-crossover');
+      expect(() => resolveParams(def.params, { fast: 'abc' })).toThrow('parameter "fast" must be a number, got "abc"');
+      expect(() => resolveParams(def.params, { nosuch: '1' })).toThrow('unknown parameter "nosuch" (known: symbol, exchange, sampleMs, fast, slow, size)');
+      await expect(session.runOnce({ ...opts('ma-crossover', {}), params: { fast: 'abc' } })).rejects.toThrow('parameter "fast" must be a number, got "abc"');
+    });
+
+    it('a latency in an unknown unit is refused', () => {
+      expect(() => parseLatency('5 parsecs', 'order', createRng(1))).toThrow('order latency "5 parsecs": unknown unit "parsecs" (use ns, us, ms, s, m or h)');
+      expect(() => buildVenueLatency({ feed: '5 parsecs' }, createRng(1))).toThrow('feed latency "5 parsecs": unknown unit "parsecs"');
+    });
+
+    it('a missing dataset folder is named', async () => {
+      const missing = path.join(tempDir(), 'no-such-dataset');
+      expect(fs.existsSync(missing)).toBe(false);
+      await expect(session.runOnce({ ...opts('market-maker', { latency: '1ms' }), dataset: missing })).rejects.toThrow(`dataset not found: ${missing} does not exist`);
+    });
+  });
+});
