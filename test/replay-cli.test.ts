@@ -1,0 +1,59 @@
+// A user runs `latencylab replay` from the shell: a summary stating the latencies, Arrow output, clear errors.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const root = path.resolve(__dirname, '..');
+const cli = (...args: string[]) => spawnSync('node', [path.join(root, 'bin/latencylab.js'), ...args], { encoding: 'utf8', cwd: root });
+
+beforeAll(() => {
+  execFileSync('npx', ['tsc', '-p', root], { cwd: root, stdio: 'ignore' });
+}, 120_000);
+
+describe('latencylab replay', () => {
+  it('prints a summary that states every latency with units, and writes fills, orders and the PnL curve as Arrow', () => {
+    const out = path.join(tempDir(), 'run');
+    const r = cli('replay', '--strategy', 'perp-leads-spot', '--latency', '1ms', '--order-latency', '250us', '--out', out);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('latency binance-spot BTCUSDT: feed 1ms, order 250us, response 1ms');
+    expect(r.stdout).toContain('latency binance-usdm BTCUSDT: feed 1ms, order 250us, response 1ms');
+    expect(r.stdout).toMatch(/gross PnL +-?\d+\.\d{4} USDT/);
+    expect(r.stdout).toContain('accounting reconciles with the fills: yes');
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    const fills = tableFromIPC(fs.readFileSync(path.join(out, 'fills.arrow')));
+    const orders = tableFromIPC(fs.readFileSync(path.join(out, 'orders.arrow')));
+    const equity = tableFromIPC(fs.readFileSync(path.join(out, 'equity.arrow')));
+    expect(fills.numRows).toBe(summary.fills);
+    expect(orders.numRows).toBe(summary.orders);
+    expect(equity.numRows).toBeGreaterThan(600); // one point a second over ~650 s
+    let fees = 0;
+    for (const f of fills.getChild('fee')!.toArray() as Float64Array) fees += f;
+    expect(fees).toBeCloseTo(summary.fees_paid, 6);
+  });
+
+  it('--json gives the same numbers twice (deterministic), and --param runs the strategy on ETH', () => {
+    const a = JSON.parse(cli('replay', '--strategy', 'market-maker', '--latency', '5ms', '--json').stdout);
+    const b = JSON.parse(cli('replay', '--strategy', 'market-maker', '--latency', '5ms', '--json').stdout);
+    expect(a).toEqual(b);
+    expect(a.latency).toEqual(['binance-usdm BTCUSDT: feed 5ms, order 5ms, response 5ms']);
+    const eth = JSON.parse(cli('replay', '--strategy', 'market-maker', '--param', 'symbol=ETHUSDT', '--param', 'size=0.1', '--param', 'maxInventory=0.5', '--json').stdout);
+    expect(eth.venues).toEqual(['binance-usdm ETHUSDT']);
+    expect(eth.fills).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['--strategy', 'nosuch'], /unknown strategy "nosuch" \(built in: ma-crossover, market-maker, perp-leads-spot/],
+    [['--strategy', 'market-maker', '--param', 'nosuch=1'], /unknown parameter "nosuch"/],
+    [['--strategy', 'market-maker', '--param', 'size=abc'], /parameter "size" must be a number, got "abc"/],
+    [['--strategy', 'market-maker', '--latency', '5parsecs'], /feed latency "5parsecs": unknown unit "parsecs"/],
+    [['--strategy', 'market-maker', '--dataset', '/nonexistent/ds'], /dataset not found: \/nonexistent\/ds/],
+    [['--strategy', 'market-maker', '--param', 'symbol=XRPUSDT'], /has no stream binance-usdm XRPUSDT/],
+  ])('%j fails with a clear error and a non-zero exit', (args, message) => {
+    const r = cli('replay', ...args);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+});
