@@ -74,8 +74,11 @@ export class BookSide {
         ss[i] = size;
         return prev;
       }
-      ks.copyWithin(i, i + 1, len);
-      ss.copyWithin(i, i + 1, len);
+      // Plain loops: copyWithin's call overhead exceeds the work for a block this small.
+      for (let j = i + 1; j < len; j++) {
+        ks[j - 1] = ks[j]!;
+        ss[j - 1] = ss[j]!;
+      }
       this.lens[bi] = len - 1;
       this.count--;
       if (len === 1) {
@@ -99,8 +102,10 @@ export class BookSide {
       this.lens.splice(bi + 1, 0, BLOCK - half);
       return this.set(price, size);
     }
-    ks.copyWithin(i + 1, i, len);
-    ss.copyWithin(i + 1, i, len);
+    for (let j = len; j > i; j--) {
+      ks[j] = ks[j - 1]!;
+      ss[j] = ss[j - 1]!;
+    }
     ks[i] = key;
     ss[i] = size;
     this.lens[bi] = len + 1;
