@@ -16,7 +16,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the bundled dataset (no ../shared needed)', () => {
-  it('npm start: dataset check is clean and says the recorder clock ran 1.27 s behind', () => {
+  it('dataset check is clean and says the recorder clock ran 1.27 s behind', () => {
     const r = cli('dataset', 'check', bundled);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('OK (exit code 0), 2,024,353 events');

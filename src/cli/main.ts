@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerImportCommand } from './import-command.js';
 import { registerDatasetCommands } from './dataset-commands.js';
 import { registerReplayCommand } from './replay-command.js';
+import { registerSweepCommand } from './sweep-command.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerDatasetCommands(program);
   registerReplayCommand(program);
+  registerSweepCommand(program);
   return program;
 }
 
