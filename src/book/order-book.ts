@@ -22,8 +22,10 @@ export class BookSide {
   /** The block that holds (or would hold) `key`: the last block whose first key is <= key, else 0. */
   private blockOf(key: number): number {
     const n = this.keys.length;
-    // Fast path: the top block.
+    // Fast paths: the top block, then the block used last (one message's levels are close together).
     if (n === 0 || this.keys[n - 1]![0]! <= key) return n - 1;
+    const h = this.hint;
+    if (h < n - 1 && this.keys[h]![0]! <= key && this.keys[h + 1]![0]! > key) return h;
     let lo = 0;
     let hi = n - 1;
     while (lo < hi) {
@@ -31,8 +33,10 @@ export class BookSide {
       if (this.keys[mid]![0]! <= key) lo = mid;
       else hi = mid - 1;
     }
+    this.hint = lo;
     return lo;
   }
+  private hint = 0;
 
   private static search(keys: Float64Array, len: number, key: number): number {
     let lo = 0;
