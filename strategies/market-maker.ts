@@ -1,6 +1,7 @@
 // market-maker: quotes both sides of one venue around the mid, skewed against its inventory.
 //
-// Bid at mid - halfSpread - skew, ask at mid + halfSpread - skew, where skew = inventory/maxInventory *
+// Bid at the first book level at or below mid - halfSpread - skew, ask at the first at or above
+// mid + halfSpread - skew, where skew = inventory/maxInventory *
 // skewBps: a long book quotes lower to sell more and buy less. Quotes are post-only; they are replaced
 // when the mid moves more than `requoteBps` from where they were placed. Latency costs it in two ways:
 // stale quotes get picked off, and replacements lose queue position.
@@ -48,11 +49,26 @@ export default defineStrategy({
         }
         const inventory = ctx.position(V).size;
         const skew = (Math.max(-1, Math.min(1, inventory / p.maxInventory)) * p.skewBps) / 1e4;
-        const tick = 1e-8;
-        const bid = Math.floor((mid * (1 - p.halfSpreadBps / 1e4 - skew)) / tick) * tick;
-        const ask = Math.ceil((mid * (1 + p.halfSpreadBps / 1e4 - skew)) / tick) * tick;
-        if (inventory + p.size <= p.maxInventory + 1e-12) quote(ctx, BUY, Math.min(bid, book.bestBid()));
-        if (inventory - p.size >= -p.maxInventory - 1e-12) quote(ctx, SELL, Math.max(ask, book.bestAsk()));
+        // Quote on price levels the book already has: they are on the venue's tick grid, and the quote
+        // joins a real queue there.
+        const bidTarget = mid * (1 - p.halfSpreadBps / 1e4 - skew);
+        const askTarget = mid * (1 + p.halfSpreadBps / 1e4 - skew);
+        let bid = NaN;
+        for (let k = 0; k < book.bidLevels(); k++) {
+          if (book.bidPrice(k) <= bidTarget) {
+            bid = book.bidPrice(k);
+            break;
+          }
+        }
+        let ask = NaN;
+        for (let k = 0; k < book.askLevels(); k++) {
+          if (book.askPrice(k) >= askTarget) {
+            ask = book.askPrice(k);
+            break;
+          }
+        }
+        if (inventory + p.size <= p.maxInventory + 1e-12 && bid > 0) quote(ctx, BUY, bid);
+        if (inventory - p.size >= -p.maxInventory - 1e-12 && ask > 0) quote(ctx, SELL, ask);
         quotedMid = mid;
       },
       onOrderUpdate(_ctx, u) {

@@ -44,6 +44,16 @@ describe('latencylab replay', () => {
     expect(eth.fills).toBeGreaterThan(0);
   });
 
+  it('--venue-latency sets one venue\'s legs over the run-wide ones', () => {
+    const j = JSON.parse(
+      cli('replay', '--strategy', 'perp-leads-spot', '--latency', '5ms', '--feed-latency', 'recorded', '--venue-latency', 'binance-spot:latency=250us', '--venue-latency', 'binance-usdm:feed=1ms', '--json').stdout,
+    );
+    expect(j.latency).toEqual([
+      'binance-spot BTCUSDT: feed 250us, order 250us, response 250us',
+      'binance-usdm BTCUSDT: feed 1ms, order 5ms, response 5ms',
+    ]);
+  });
+
   it.each([
     [['--strategy', 'nosuch'], /unknown strategy "nosuch" \(built in: ma-crossover, market-maker, perp-leads-spot/],
     [['--strategy', 'market-maker', '--param', 'nosuch=1'], /unknown parameter "nosuch"/],
@@ -51,6 +61,7 @@ describe('latencylab replay', () => {
     [['--strategy', 'market-maker', '--latency', '5parsecs'], /feed latency "5parsecs": unknown unit "parsecs"/],
     [['--strategy', 'market-maker', '--dataset', '/nonexistent/ds'], /dataset not found: \/nonexistent\/ds/],
     [['--strategy', 'market-maker', '--param', 'symbol=XRPUSDT'], /has no stream binance-usdm XRPUSDT/],
+    [['--strategy', 'market-maker', '--venue-latency', 'binance-usdm:nope=1ms'], /--venue-latency takes <exchange>:<leg>=<duration>/],
   ])('%j fails with a clear error and a non-zero exit', (args, message) => {
     const r = cli('replay', ...args);
     expect(r.status).not.toBe(0);

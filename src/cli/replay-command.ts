@@ -16,6 +16,18 @@ export function collectParam(value: string, previous: Record<string, string> = {
   return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
 }
 
+const LEGS = ['latency', 'feed', 'order', 'response', 'cancel', 'modify'] as const;
+
+/** `--venue-latency binance-spot:feed=250us` (repeatable): one venue's leg, over the run-wide settings. */
+export function collectVenueLatency(value: string, previous: Record<string, Record<string, string>> = {}): Record<string, Record<string, string>> {
+  const m = /^([a-z0-9-]+):([a-z]+)=(.+)$/.exec(value.trim());
+  if (!m || !(LEGS as readonly string[]).includes(m[2]!)) {
+    throw new Error(`--venue-latency takes <exchange>:<leg>=<duration> with leg one of ${LEGS.join(', ')}, got "${value}"`);
+  }
+  const [, exchange, leg, d] = m;
+  return { ...previous, [exchange!]: { ...(previous[exchange!] ?? {}), [leg!]: d! } };
+}
+
 /** Options shared by replay and sweep, so both read latencies, models and seeds the same way. */
 export function addRunOptions(cmd: Command): Command {
   return cmd
@@ -27,6 +39,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--response-latency <d>', 'acks, fills and rejections, exchange to strategy')
     .option('--cancel-latency <d>', 'cancel requests only')
     .option('--modify-latency <d>', 'modify requests only')
+    .option('--venue-latency <exchange:leg=d>', 'one venue\'s latency, e.g. binance-spot:feed=250us or binance-usdm:latency=2ms (repeatable; legs: latency, feed, order, response, cancel, modify)', collectVenueLatency, {})
     .option('--queue <model>', 'queue position model: risk-averse | prob-power:<n> | prob-log', 'risk-averse')
     .option('--fees <rates>', 'override every venue\'s fees, e.g. maker=0.0002,taker=0.0005 (default: each exchange\'s published base tier)')
     .option('--rate-limit <limits>', 'override every venue\'s order rate limit, e.g. 50/10s or none (default: each exchange\'s)')
@@ -47,6 +60,7 @@ export interface RunCliOptions {
   responseLatency?: string;
   cancelLatency?: string;
   modifyLatency?: string;
+  venueLatency?: Record<string, Record<string, string>>;
   queue: string;
   fees?: string;
   rateLimit?: string;
@@ -67,6 +81,7 @@ export function toRunOptions(o: RunCliOptions, latency: string | undefined, para
       cancel: o.cancelLatency,
       modify: o.modifyLatency,
     },
+    venueLatency: o.venueLatency,
     seed: o.seed,
     queue: o.queue,
     fees: o.fees,

@@ -103,6 +103,23 @@ function firstMid(data: MarketData, v: number): number {
   return 1;
 }
 
+/**
+ * One venue's legs: its own setting for the leg, else its own `latency`, else the run-wide leg, else the
+ * run-wide `latency` (cancel/modify fall back to the order leg in the same way).
+ */
+export function venueLatencyOptions(run: VenueLatencyOptions, venue: VenueLatencyOptions | undefined): VenueLatencyOptions {
+  if (!venue) return run;
+  const leg = (k: 'feed' | 'order' | 'response') => venue[k] ?? venue.latency ?? run[k] ?? run.latency;
+  const order = leg('order');
+  return {
+    feed: leg('feed'),
+    order,
+    response: leg('response'),
+    cancel: venue.cancel ?? (venue.order ?? venue.latency ? undefined : run.cancel) ?? order,
+    modify: venue.modify ?? (venue.order ?? venue.latency ? undefined : run.modify) ?? order,
+  };
+}
+
 export interface PreparedRun {
   def: StrategyDefinition<ParamSpecs>;
   params: Record<string, number | string | boolean>;
@@ -118,7 +135,7 @@ export async function prepare(opts: Pick<RunOptions, 'strategy' | 'params'>): Pr
 export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOptions): { result: ReplayResult; summary: RunSummary } {
   const rng = createRng(opts.seed);
   const setups: VenueSetup[] = data.venues.map((v, i) => {
-    const lat = { ...opts.latency, ...(opts.venueLatency?.[v.exchange] ?? {}) };
+    const lat = venueLatencyOptions(opts.latency, opts.venueLatency?.[v.exchange]);
     return {
       latency: buildVenueLatency(lat, rng, data.clockOffsetNs[i]),
       queue: parseQueueModel(opts.queue),
