@@ -33,13 +33,13 @@ export function addRunOptions(cmd: Command): Command {
   return cmd
     .option('--dataset <dir>', 'dataset folder', DEFAULT_DATASET)
     .requiredOption('--strategy <name|path>', 'built-in strategy name, or a path to a compiled strategy module')
-    .option('--param <name=value>', 'strategy parameter (repeatable)', collectParam, {})
+    .option('--param <name=value>', 'strategy parameter (repeatable)', collectParam)
     .option('--feed-latency <d>', 'market data, exchange to strategy (or "recorded": the dataset\'s own local - exchange times, clock offset removed)')
     .option('--order-latency <d>', 'orders, strategy to exchange (new, cancel and modify)')
     .option('--response-latency <d>', 'acks, fills and rejections, exchange to strategy')
     .option('--cancel-latency <d>', 'cancel requests only')
     .option('--modify-latency <d>', 'modify requests only')
-    .option('--venue-latency <exchange:leg=d>', 'one venue\'s latency, e.g. binance-spot:feed=250us or binance-usdm:latency=2ms (repeatable; legs: latency, feed, order, response, cancel, modify)', collectVenueLatency, {})
+    .option('--venue-latency <exchange:leg=d>', 'one venue\'s latency, e.g. binance-spot:feed=250us or binance-usdm:latency=2ms (repeatable; legs: latency, feed, order, response, cancel, modify)', collectVenueLatency)
     .option('--queue <model>', 'queue position model: risk-averse | prob-power:<n> | prob-log', 'risk-averse')
     .option('--fees <rates>', 'override every venue\'s fees, e.g. maker=0.0002,taker=0.0005 (default: each exchange\'s published base tier)')
     .option('--rate-limit <limits>', 'override every venue\'s order rate limit, e.g. 50/10s or none (default: each exchange\'s)')
@@ -53,7 +53,7 @@ export function addRunOptions(cmd: Command): Command {
 export interface RunCliOptions {
   dataset: string;
   strategy: string;
-  param: Record<string, string>;
+  param?: Record<string, string>;
   latency?: string;
   feedLatency?: string;
   orderLatency?: string;
@@ -160,7 +160,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--out <dir>', 'write fills, orders and the PnL curve as Arrow, and summary.json');
   addRunOptions(cmd).action(async (o: RunCliOptions & { json?: boolean; out?: string }) => {
-    const opts = toRunOptions(o, o.latency, o.param);
+    const opts = toRunOptions(o, o.latency, o.param ?? {});
     const { result, summary, originNs } = await runOnce(opts);
     if (o.out) writeRunOutput(o.out, result, summary, originNs);
     process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary) + (o.out ? `\n  written to ${o.out}` : '')) + '\n');
