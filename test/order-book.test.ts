@@ -38,6 +38,30 @@ describe('OrderBook', () => {
     expect(book.isCrossed()).toBe(false);
   });
 
+  it('prices with more decimals re-index the side; very wide and negative-key ranges work', () => {
+    const book = new OrderBook();
+    book.set(1, 100, 1);
+    book.set(1, 99.5, 2);
+    book.set(1, 99.25, 3); // needs a second decimal
+    book.set(1, 0.00001234, 4); // far away, 8 decimals
+    expect(book.bids.levels()).toEqual([
+      [100, 1],
+      [99.5, 2],
+      [99.25, 3],
+      [0.00001234, 4],
+    ]);
+    book.set(-1, 123456.78, 1);
+    book.set(-1, 100.01, 2);
+    expect(book.asks.levels()).toEqual([
+      [100.01, 2],
+      [123456.78, 1],
+    ]);
+    expect(book.asks.sizeOf(100.015)).toBe(0);
+    book.set(1, 100, 0);
+    expect(book.bestBid()).toBe(99.5);
+    expect([book.bids.priceAt(2), book.bids.sizeAt(2)]).toEqual([0.00001234, 4]);
+  });
+
   it('an empty side has no best price, never crosses, and clear() empties both sides', () => {
     const book = new OrderBook();
     expect(book.bestBid()).toBeNaN();

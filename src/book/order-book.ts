@@ -1,179 +1,242 @@
-// A price-level (L2) order book over typed arrays.
+// A price-level (L2) order book with O(1) level updates.
 //
-// Each side keeps its levels sorted in small blocks (at most BLOCK levels each), ordered so that the best
-// price is at the END: most updates touch the top of the book, and an insert or delete only moves the
-// levels of one block. Real books are deep (Binance diff streams keep ~5,000 levels a side and touch levels
-// hundreds deep), so one flat sorted array would move hundreds of elements per update.
-// Keys are dir * price, ascending: bids ascend by price, asks descend, and the best level is the largest key.
+// Prices are decimals on a grid (a tick), so each side indexes its levels by an integer key,
+// round(price × 10^d), with d the fewest decimals that represent every price seen so far (it grows, and
+// the side re-indexes, when a price needs more). Sizes live in pages of 4,096 consecutive keys, allocated on
+// demand, so a book whose levels span a wide price range costs memory only where it has levels. The best
+// level is tracked; when it empties, the next one is found by scanning towards worse prices.
+//
+// Keys grow towards the best level on both sides: bids use +key, asks −key. A side is therefore the same
+// code for both, with "best" = the largest key.
 
-const BLOCK = 64;
+const PAGE = 4096;
+const MAX_DECIMALS = 12;
+/** Keys must stay exact integers in a double. */
+const MAX_KEY = 2 ** 52;
+
+/** Whether `scaled` (price × 10^d) is the integer `k` up to the rounding of the multiplication. */
+function onGrid(k: number, scaled: number): boolean {
+  return Math.abs(k - scaled) <= Math.max(1e-7, Math.abs(k) * 1e-12);
+}
+
+interface Page {
+  sizes: Float64Array;
+  /** Levels with a size in this page. */
+  count: number;
+}
 
 export class BookSide {
   /** Total number of levels. */
   count = 0;
-  private keys: Float64Array[] = [];
-  private sizes: Float64Array[] = [];
-  private lens: number[] = [];
-  private spare: { k: Float64Array; s: Float64Array }[] = [];
+  private scale = 1;
+  private decimals = 0;
+  private pages = new Map<number, Page>();
+  /** Page indices that hold levels, ascending (kept sorted; few). */
+  private pageOrder: number[] = [];
+  private best = -Infinity;
+  private lastPageIndex = NaN;
+  private lastPage: Page | undefined;
 
   /** +1 for bids, -1 for asks. */
   constructor(readonly dir: 1 | -1) {}
 
-  /** The block that holds (or would hold) `key`: the last block whose first key is <= key, else 0. */
-  private blockOf(key: number): number {
-    const n = this.keys.length;
-    // Fast paths: the top block, then the block used last (one message's levels are close together).
-    if (n === 0 || this.keys[n - 1]![0]! <= key) return n - 1;
-    const h = this.hint;
-    if (h < n - 1 && this.keys[h]![0]! <= key && this.keys[h + 1]![0]! > key) return h;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.keys[mid]![0]! <= key) lo = mid;
-      else hi = mid - 1;
+  private keyOf(price: number): number {
+    let k = Math.round(price * this.scale);
+    if (!onGrid(k, price * this.scale)) {
+      this.regrid(price);
+      k = Math.round(price * this.scale);
     }
-    this.hint = lo;
-    return lo;
-  }
-  private hint = 0;
-
-  private static search(keys: Float64Array, len: number, key: number): number {
-    let lo = 0;
-    let hi = len;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.dir * k;
   }
 
-  private newBlock(): { k: Float64Array; s: Float64Array } {
-    return this.spare.pop() ?? { k: new Float64Array(BLOCK), s: new Float64Array(BLOCK) };
+  /** More decimals are needed for `price`: re-index every level on the finer grid. */
+  private regrid(price: number): void {
+    let d = this.decimals;
+    while (d < MAX_DECIMALS) {
+      d++;
+      const s = 10 ** d;
+      if (onGrid(Math.round(price * s), price * s)) break;
+    }
+    const s = 10 ** d;
+    if (Math.abs(price) * s > MAX_KEY) throw new Error(`price ${price} needs ${d} decimals, more than an order book key holds`);
+    const levels = this.levels();
+    this.decimals = d;
+    this.scale = s;
+    this.clear();
+    for (const [p, q] of levels) this.set(p, q);
+  }
+
+  private page(index: number, create: boolean): Page | undefined {
+    if (index === this.lastPageIndex) return this.lastPage;
+    let p = this.pages.get(index);
+    if (!p && create) {
+      p = { sizes: new Float64Array(PAGE), count: 0 };
+      this.pages.set(index, p);
+      // Binary insertion keeps pageOrder ascending.
+      let lo = 0;
+      let hi = this.pageOrder.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.pageOrder[mid]! < index) lo = mid + 1;
+        else hi = mid;
+      }
+      this.pageOrder.splice(lo, 0, index);
+    }
+    if (p) {
+      this.lastPageIndex = index;
+      this.lastPage = p;
+    }
+    return p;
   }
 
   /** Set a level's size; 0 deletes it (deleting a level that is not there is normal). Returns the previous size. */
   set(price: number, size: number): number {
-    const key = this.dir * price;
-    if (this.keys.length === 0) {
-      if (size <= 0) return 0;
-      const b = this.newBlock();
-      b.k[0] = key;
-      b.s[0] = size;
-      this.keys.push(b.k);
-      this.sizes.push(b.s);
-      this.lens.push(1);
-      this.count = 1;
-      return 0;
-    }
-    const bi = this.blockOf(key);
-    const ks = this.keys[bi]!;
-    const ss = this.sizes[bi]!;
-    const len = this.lens[bi]!;
-    const i = BookSide.search(ks, len, key);
-    if (i < len && ks[i] === key) {
-      const prev = ss[i]!;
-      if (size > 0) {
-        ss[i] = size;
-        return prev;
-      }
-      // Plain loops: copyWithin's call overhead exceeds the work for a block this small.
-      for (let j = i + 1; j < len; j++) {
-        ks[j - 1] = ks[j]!;
-        ss[j - 1] = ss[j]!;
-      }
-      this.lens[bi] = len - 1;
-      this.count--;
-      if (len === 1) {
-        this.spare.push({ k: ks, s: ss });
-        this.keys.splice(bi, 1);
-        this.sizes.splice(bi, 1);
-        this.lens.splice(bi, 1);
+    const key = this.keyOf(price);
+    // Keys can exceed 32 bits: page arithmetic in doubles, not with >> and &.
+    const index = Math.floor(key / PAGE);
+    const off = key - index * PAGE;
+    const p = this.page(index, size > 0);
+    if (!p) return 0;
+    const prev = p.sizes[off]!;
+    if (size > 0) {
+      p.sizes[off] = size;
+      if (prev === 0) {
+        p.count++;
+        this.count++;
+        this.gen++;
+        if (key > this.best) this.best = key;
       }
       return prev;
     }
-    if (size <= 0) return 0;
-    if (len === BLOCK) {
-      // Split the full block in two halves, then insert into the half that holds the key.
-      const half = BLOCK >>> 1;
-      const b = this.newBlock();
-      b.k.set(ks.subarray(half, BLOCK));
-      b.s.set(ss.subarray(half, BLOCK));
-      this.lens[bi] = half;
-      this.keys.splice(bi + 1, 0, b.k);
-      this.sizes.splice(bi + 1, 0, b.s);
-      this.lens.splice(bi + 1, 0, BLOCK - half);
-      return this.set(price, size);
+    if (prev === 0) return 0;
+    p.sizes[off] = 0;
+    p.count--;
+    this.count--;
+    this.gen++;
+    if (p.count === 0) this.dropPage(index);
+    if (key === this.best) this.best = this.nextBelow(key);
+    return prev;
+  }
+
+  private dropPage(index: number): void {
+    this.pages.delete(index);
+    const i = this.pageOrder.indexOf(index);
+    this.pageOrder.splice(i, 1);
+    if (this.lastPageIndex === index) {
+      this.lastPageIndex = NaN;
+      this.lastPage = undefined;
     }
-    for (let j = len; j > i; j--) {
-      ks[j] = ks[j - 1]!;
-      ss[j] = ss[j - 1]!;
+  }
+
+  /** The largest key below `key` that holds a level, or -Infinity. */
+  private nextBelow(key: number): number {
+    if (this.count === 0) return -Infinity;
+    let index = Math.floor(key / PAGE);
+    let off = key - index * PAGE - 1;
+    let order = -1;
+    for (;;) {
+      const p = this.pages.get(index);
+      if (p) {
+        const s = p.sizes;
+        for (; off >= 0; off--) if (s[off]! > 0) return index * PAGE + off;
+      }
+      // The next lower page that has levels.
+      if (order < 0) {
+        let lo = 0;
+        let hi = this.pageOrder.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (this.pageOrder[mid]! < index) lo = mid + 1;
+          else hi = mid;
+        }
+        order = lo - 1;
+      } else order--;
+      if (order < 0) return -Infinity;
+      index = this.pageOrder[order]!;
+      off = PAGE - 1;
     }
-    ks[i] = key;
-    ss[i] = size;
-    this.lens[bi] = len + 1;
-    this.count++;
-    return 0;
   }
 
   clear(): void {
-    for (let b = 0; b < this.keys.length; b++) this.spare.push({ k: this.keys[b]!, s: this.sizes[b]! });
-    this.keys.length = 0;
-    this.sizes.length = 0;
-    this.lens.length = 0;
+    this.pages.clear();
+    this.pageOrder.length = 0;
     this.count = 0;
+    this.best = -Infinity;
+    this.lastPageIndex = NaN;
+    this.lastPage = undefined;
+    this.gen++;
+  }
+
+  private priceOfKey(key: number): number {
+    return (this.dir * key) / this.scale;
   }
 
   /** Best price, or NaN if the side is empty. */
   bestPrice(): number {
-    const n = this.keys.length;
-    return n > 0 ? this.dir * this.keys[n - 1]![this.lens[n - 1]! - 1]! : NaN;
+    return this.count > 0 ? this.priceOfKey(this.best) : NaN;
   }
 
   bestSize(): number {
-    const n = this.keys.length;
-    return n > 0 ? this.sizes[n - 1]![this.lens[n - 1]! - 1]! : 0;
+    if (this.count === 0) return 0;
+    return this.sizeOfKey(this.best);
   }
 
-  /** Block and index of the k-th level from the top (0 = best); k < count. */
-  private locate(k: number): number {
-    let b = this.keys.length - 1;
-    while (k >= this.lens[b]!) {
-      k -= this.lens[b]!;
-      b--;
-    }
-    this.locBlock = b;
-    return this.lens[b]! - 1 - k;
+  private sizeOfKey(key: number): number {
+    const index = Math.floor(key / PAGE);
+    const p = this.pages.get(index);
+    return p ? p.sizes[key - index * PAGE]! : 0;
   }
-  private locBlock = 0;
+
+  /** Walk cache: the k-th level found last, so reading levels 0, 1, 2... in order stays linear.
+   *  Valid while no level was inserted or deleted (`gen`). */
+  private walkK = -1;
+  private walkKey = 0;
+  private walkGen = -1;
+  private gen = 0;
+
+  private keyAt(k: number): number {
+    if (k < 0 || k >= this.count) throw new RangeError(`level ${k} of a side with ${this.count} levels`);
+    let i = 0;
+    let key = this.best;
+    // Continue from the last walk when the side is unchanged and it stopped at or before k.
+    if (this.walkGen === this.gen && this.walkK >= 0 && this.walkK <= k) {
+      i = this.walkK;
+      key = this.walkKey;
+    }
+    while (i < k) {
+      key = this.nextBelow(key);
+      i++;
+    }
+    this.walkK = k;
+    this.walkKey = key;
+    this.walkGen = this.gen;
+    return key;
+  }
 
   /** The k-th level from the top (0 = best). */
   priceAt(k: number): number {
-    const i = this.locate(k);
-    return this.dir * this.keys[this.locBlock]![i]!;
+    return this.priceOfKey(this.keyAt(k));
   }
 
   sizeAt(k: number): number {
-    const i = this.locate(k);
-    return this.sizes[this.locBlock]![i]!;
+    return this.sizeOfKey(this.keyAt(k));
   }
 
   /** Size resting at exactly `price`, or 0. */
   sizeOf(price: number): number {
-    if (this.keys.length === 0) return 0;
-    const key = this.dir * price;
-    const bi = this.blockOf(key);
-    const ks = this.keys[bi]!;
-    const i = BookSide.search(ks, this.lens[bi]!, key);
-    return i < this.lens[bi]! && ks[i] === key ? this.sizes[bi]![i]! : 0;
+    // A query never re-grids: a price off the current grid cannot be a level.
+    const k = Math.round(price * this.scale);
+    if (!onGrid(k, price * this.scale)) return 0;
+    return this.sizeOfKey(this.dir * k);
   }
 
   /** Levels from the best outwards, as [price, size] pairs. */
   levels(depth = Infinity): [number, number][] {
     const out: [number, number][] = [];
-    for (let b = this.keys.length - 1; b >= 0 && out.length < depth; b--) {
-      for (let i = this.lens[b]! - 1; i >= 0 && out.length < depth; i--) out.push([this.dir * this.keys[b]![i]!, this.sizes[b]![i]!]);
+    let key = this.best;
+    while (out.length < depth && key !== -Infinity && out.length < this.count) {
+      out.push([this.priceOfKey(key), this.sizeOfKey(key)]);
+      key = this.nextBelow(key);
     }
     return out;
   }
