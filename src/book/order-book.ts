@@ -36,6 +36,7 @@ export class BookSide {
   private best = -Infinity;
   private lastPageIndex = NaN;
   private lastPage: Page | undefined;
+  private freePages: Page[] = [];
 
   /** +1 for bids, -1 for asks. */
   constructor(readonly dir: 1 | -1) {}
@@ -70,7 +71,8 @@ export class BookSide {
     if (index === this.lastPageIndex) return this.lastPage;
     let p = this.pages.get(index);
     if (!p && create) {
-      p = { sizes: new Float64Array(PAGE), count: 0 };
+      // Empty pages are all zeros already: reuse them rather than churn the collector.
+      p = this.freePages.pop() ?? { sizes: new Float64Array(PAGE), count: 0 };
       this.pages.set(index, p);
       // Binary insertion keeps pageOrder ascending.
       let lo = 0;
@@ -119,6 +121,8 @@ export class BookSide {
   }
 
   private dropPage(index: number): void {
+    const p = this.pages.get(index);
+    if (p && this.freePages.length < 64) this.freePages.push(p);
     this.pages.delete(index);
     const i = this.pageOrder.indexOf(index);
     this.pageOrder.splice(i, 1);
@@ -158,6 +162,12 @@ export class BookSide {
   }
 
   clear(): void {
+    for (const p of this.pages.values()) {
+      if (this.freePages.length >= 64) break;
+      p.sizes.fill(0);
+      p.count = 0;
+      this.freePages.push(p);
+    }
     this.pages.clear();
     this.pageOrder.length = 0;
     this.count = 0;
