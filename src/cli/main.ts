@@ -5,6 +5,8 @@ import { registerImportCommand } from './import-command.js';
 import { registerDatasetCommands } from './dataset-commands.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerSweepCommand } from './sweep-command.js';
+import { registerExchangeSimCommand } from './exchange-sim-command.js';
+import { registerRecordCommand } from './record-command.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDatasetCommands(program);
   registerReplayCommand(program);
   registerSweepCommand(program);
+  registerExchangeSimCommand(program);
+  registerRecordCommand(program);
   return program;
 }
 

@@ -300,6 +300,11 @@ export class BinanceNormalizer {
     }
   }
 
+  /** Whether the symbol's book is known (a snapshot bridged its diffs and no gap broke the chain since). */
+  isSynced(symbol: string): boolean {
+    return this.depth.get(symbol)?.synced ?? false;
+  }
+
   /** The connection dropped: every book of this normalizer is unknown until its next snapshot. */
   onDisconnect(localTs: bigint): void {
     for (const st of this.depth.values()) {

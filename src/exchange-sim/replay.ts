@@ -1,0 +1,226 @@
+// The simulator's replay clock: plays a dataset's recorded frames (raw table, kind "received") at their
+// recorded local times divided by the speed, and applies the normalized events to the books in step, so
+// that when a frame recorded at time t goes out, every event up to t has been applied.
+//
+// A dataset is read one segment at a time (events and raw frames of one segment cover the same time
+// range), so memory stays bounded by one segment whatever the dataset's length.
+import path from 'node:path';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import type { RecordBatch } from 'apache-arrow';
+import type { BookBuilder } from '../book/book-builder.js';
+import type { Dataset, EventBatch } from '../data/reader.js';
+import type { SegmentInfo } from '../data/manifest.js';
+import { ensureUnpacked, forEachBatch } from '../data/segments.js';
+import { relativeNs } from '../data/time.js';
+import { isExchangeId, RawKind, type ExchangeId } from '../data/types.js';
+import type { ReplayFrame } from './types.js';
+
+interface LoadedSegment {
+  frames: ReplayFrame[];
+  events: EventBatch[];
+}
+
+function values<T>(batch: RecordBatch, name: string): T {
+  const child = batch.getChild(name);
+  if (!child || child.data.length !== 1) throw new Error(`column "${name}" missing or chunked`);
+  return child.data[0]!.values as T;
+}
+
+/** Events and recorded frames (of the served exchanges) of one segment, in memory. */
+export function loadSegment(ds: Dataset, seg: SegmentInfo, served: ReadonlySet<ExchangeId>): LoadedSegment {
+  const events: EventBatch[] = [];
+  const evFile = path.join(ds.dir, seg.events);
+  if (ensureUnpacked(evFile)) {
+    forEachBatch(evFile, (batch) => {
+      const localTs = (values<BigInt64Array>(batch, 'local_ts')).slice();
+      const exchTs = (values<BigInt64Array>(batch, 'exch_ts')).slice();
+      events.push({
+        length: batch.numRows,
+        segment: seg.index,
+        localTs,
+        exchTs,
+        localNs: relativeNs(localTs, ds.originNs),
+        exchNs: relativeNs(exchTs, ds.originNs),
+        stream: values<Uint16Array>(batch, 'stream').slice(),
+        kind: values<Uint8Array>(batch, 'kind').slice(),
+        side: values<Int8Array>(batch, 'side').slice(),
+        price: values<Float64Array>(batch, 'price').slice(),
+        size: values<Float64Array>(batch, 'size').slice(),
+        id: values<BigInt64Array>(batch, 'id').slice(),
+        prevId: values<BigInt64Array>(batch, 'prev_id').slice(),
+        flags: values<Uint16Array>(batch, 'flags').slice(),
+      });
+    });
+  }
+  const frames: ReplayFrame[] = [];
+  const rawFile = seg.raw ? path.join(ds.dir, seg.raw) : '';
+  if (rawFile && ensureUnpacked(rawFile)) {
+    const decoder = new TextDecoder();
+    forEachBatch(rawFile, (batch) => {
+      const kind = values<Uint8Array>(batch, 'kind');
+      const localTs = values<BigInt64Array>(batch, 'local_ts');
+      const t = relativeNs(localTs, ds.originNs);
+      const ex = batch.getChild('exchange')!;
+      const dataCol = batch.getChild('data')!.data[0]!;
+      const offsets = dataCol.valueOffsets as Int32Array;
+      const bytes = dataCol.values as Uint8Array;
+      for (let i = 0; i < batch.numRows; i++) {
+        if (kind[i] !== RawKind.Received) continue;
+        const exchange = ex.get(i) as string;
+        if (!isExchangeId(exchange) || !served.has(exchange)) continue;
+        frames.push({ t: t[i]!, exchange, text: decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!)) });
+      }
+    });
+  }
+  // Rows are written in receive order; a stable sort keeps that order among equal times.
+  for (let i = 1; i < frames.length; i++) {
+    if (frames[i]!.t < frames[i - 1]!.t) {
+      frames.sort((a, b) => a.t - b.t);
+      break;
+    }
+  }
+  return { frames, events };
+}
+
+/** Exchanges that have recorded frames in the dataset (a scan of the raw tables' exchange column). */
+export function exchangesWithFrames(ds: Dataset): ExchangeId[] {
+  const found = new Set<ExchangeId>();
+  for (const seg of ds.segments) {
+    if (!seg.raw) continue;
+    const file = path.join(ds.dir, seg.raw);
+    if (!ensureUnpacked(file)) continue;
+    forEachBatch(file, (batch) => {
+      const kind = values<Uint8Array>(batch, 'kind');
+      const ex = batch.getChild('exchange')!;
+      for (let i = 0; i < batch.numRows; i++) {
+        if (kind[i] !== RawKind.Received) continue;
+        const e = ex.get(i) as string;
+        if (isExchangeId(e)) found.add(e);
+      }
+    });
+  }
+  return [...found];
+}
+
+export interface ReplayClockOptions {
+  speed: number | 'max';
+  loop: boolean;
+  served: ReadonlySet<ExchangeId>;
+  /** A frame's time has come. */
+  dispatch(frame: ReplayFrame): void;
+  /** Speed 'max' waits while this holds (a client's socket buffer is full). */
+  backpressured(): boolean;
+  /** The dataset starts again (loop). */
+  restart(): void;
+}
+
+export class ReplayClock {
+  /** Replay position: recorded local time of the last frame played, ns relative to the dataset origin. */
+  position: number | null = null;
+  framesReplayed = 0;
+  passes = 0;
+  finished = false;
+  private started = false;
+  private stopped = false;
+  private readonly endPromise: Promise<void>;
+  private resolveEnd!: () => void;
+
+  constructor(
+    private readonly ds: Dataset,
+    private readonly books: BookBuilder,
+    private readonly opts: ReplayClockOptions,
+  ) {
+    this.endPromise = new Promise((r) => (this.resolveEnd = r));
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** Resolves when the last frame has been played (never with loop, until stopped). */
+  get ended(): Promise<void> {
+    return this.endPromise;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    // Not in the caller's turn: whatever made the clock start (a subscription) gets its reply out first.
+    const run = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
+    run.then(
+      () => this.resolveEnd(),
+      (e) => {
+        process.stderr.write(`exchange-sim: replay failed: ${(e as Error).stack ?? e}\n`);
+        this.finished = true;
+        this.resolveEnd();
+      },
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (!this.started) this.resolveEnd();
+  }
+
+  private async run(): Promise<void> {
+    const { speed } = this.opts;
+    for (;;) {
+      let t0: number | null = null;
+      let wall0 = 0;
+      for (const seg of this.ds.segments) {
+        if (this.stopped) return;
+        const loadStart = performance.now();
+        const { frames, events } = loadSegment(this.ds, seg, this.opts.served);
+        // Reading a segment takes wall time the recording did not: the schedule moves by as much.
+        wall0 += performance.now() - loadStart;
+        let bi = 0;
+        let ri = 0;
+        const applyUpTo = (t: number) => {
+          while (bi < events.length) {
+            const b = events[bi]!;
+            const n = b.length;
+            while (ri < n && b.localNs[ri]! <= t) this.books.apply(b, ri++);
+            if (ri < n) return;
+            bi++;
+            ri = 0;
+          }
+        };
+        let sinceYield = 0;
+        for (const f of frames) {
+          if (t0 === null) {
+            t0 = f.t;
+            wall0 = performance.now();
+          }
+          if (speed === 'max') {
+            while (this.opts.backpressured() && !this.stopped) {
+              await sleep(1);
+              sinceYield = 0;
+            }
+          } else {
+            const wait = wall0 + (f.t - t0) / 1e6 / speed - performance.now();
+            if (wait >= 1) {
+              await sleep(wait);
+              sinceYield = 0;
+            }
+          }
+          if (this.stopped) return;
+          applyUpTo(f.t);
+          this.position = f.t;
+          this.opts.dispatch(f);
+          this.framesReplayed++;
+          if (++sinceYield >= 256) {
+            sinceYield = 0;
+            await yieldToLoop();
+          }
+        }
+        applyUpTo(Infinity);
+      }
+      this.passes++;
+      if (!this.opts.loop || this.stopped) break;
+      this.books.reset();
+      this.opts.restart();
+      await yieldToLoop();
+    }
+    this.finished = true;
+  }
+}

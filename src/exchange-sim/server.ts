@@ -1,0 +1,257 @@
+// The exchange simulator: one HTTP server on one port that replays a dataset over the exchanges' real
+// public protocols. The first path segment chooses the exchange (/binance-spot, /binance-usdm,
+// /binance-coinm, /bybit-spot, /bybit-linear, /okx); the rest is the exchange's own path.
+// See docs/exchange-sim.md.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { BookBuilder } from '../book/book-builder.js';
+import { openDataset } from '../data/reader.js';
+import { NS_PER_MS } from '../data/time.js';
+import { isExchangeId, type ExchangeId } from '../data/types.js';
+import { BinanceSimServer } from '../exchanges/binance/sim-server.js';
+import { BybitSimServer } from '../exchanges/bybit/sim-server.js';
+import { OkxSimServer } from '../exchanges/okx/sim-server.js';
+import { SimConnection } from './connection.js';
+import { exchangesWithFrames, ReplayClock } from './replay.js';
+import type { ExchangeSim, ExchangeSimOptions, ExchangeSimStats, Fault, FaultPlanEntry, SimContext, SimExchangeServer } from './types.js';
+
+export type { ExchangeSim, ExchangeSimOptions, ExchangeSimStats, Fault, FaultPlan, FaultPlanEntry } from './types.js';
+
+/** Exchanges the simulator has a server side for. */
+export const SIM_EXCHANGES: readonly ExchangeId[] = ['binance-spot', 'binance-usdm', 'binance-coinm', 'bybit-spot', 'bybit-linear', 'okx'];
+
+/** Sockets holding more than this (bytes) hold back a speed-'max' replay. */
+const HIGH_WATER = 1 << 20;
+
+function createServerSide(exchange: ExchangeId, ctx: SimContext, opts: ExchangeSimOptions): SimExchangeServer | null {
+  switch (exchange) {
+    case 'binance-spot':
+    case 'binance-usdm':
+    case 'binance-coinm':
+      return new BinanceSimServer(exchange, ctx, { pingMs: opts.binancePingMs });
+    case 'bybit-spot':
+    case 'bybit-linear':
+      return new BybitSimServer(exchange, ctx);
+    case 'okx':
+      return new OkxSimServer(ctx);
+    default:
+      return null;
+  }
+}
+
+export function validateFault(f: Fault): void {
+  switch (f.kind) {
+    case 'drop':
+    case 'malformed':
+    case '24h-close':
+      return;
+    case 'skip':
+    case 'rest-429':
+      if (!Number.isInteger(f.count) || f.count < 1) throw new Error(`fault ${f.kind}: count must be a whole number >= 1, got ${f.count}`);
+      return;
+    case 'stall':
+      if (!Number.isFinite(f.ms) || f.ms < 0) throw new Error(`fault stall: ms must be >= 0, got ${f.ms}`);
+      return;
+    default:
+      throw new Error(`unknown fault kind "${(f as { kind: string }).kind}"`);
+  }
+}
+
+export async function startExchangeSim(opts: ExchangeSimOptions): Promise<ExchangeSim> {
+  const host = opts.host ?? '127.0.0.1';
+  const speed = opts.speed ?? 1;
+  if (speed !== 'max' && !(typeof speed === 'number' && Number.isFinite(speed) && speed > 0)) {
+    throw new Error(`speed must be a positive number or "max", got ${String(speed)}`);
+  }
+  const plan: FaultPlanEntry[] = opts.faults ?? [];
+  for (const e of plan) {
+    if (!Number.isInteger(e.at) || e.at < 0) throw new Error(`fault plan: "at" must be a whole number >= 0, got ${e.at}`);
+    validateFault(e.fault);
+  }
+  const restWaitMs = opts.restWaitMs ?? 10_000;
+  const log = opts.log ?? (() => {});
+
+  const ds = openDataset(opts.dataset);
+  const books = new BookBuilder(ds.streams.length);
+  const recorded = exchangesWithFrames(ds);
+  const served = recorded.filter((e) => SIM_EXCHANGES.includes(e));
+  for (const e of recorded) if (!served.includes(e)) log(`${e}: recorded, but the simulator has no server side for it`);
+  const streamIndex = new Map<string, number>();
+  ds.streams.forEach((s, i) => streamIndex.set(`${s.exchange}:${s.symbol.toUpperCase()}`, i));
+
+  const connections = new Set<SimConnection>();
+  const spentOnce = new Set<FaultPlanEntry>();
+  const counters = { connectionsTotal: 0, messagesSent: 0, bytesSent: 0, restRequests: 0, rest429: 0, faultsFired: 0 };
+  let rest429Left = 0;
+  let closing = false;
+
+  const originMs = Number(ds.originNs / NS_PER_MS);
+  const ctx: SimContext = {
+    streams: ds.streams,
+    books,
+    streamIndex: (exchange, symbol) => streamIndex.get(`${exchange}:${symbol.toUpperCase()}`) ?? -1,
+    nowMs: () => (clock.position === null ? Date.now() : originMs + Math.floor(clock.position / 1e6)),
+    clientActive: () => clock.start(),
+    waitFor: async (ready) => {
+      const deadline = performance.now() + restWaitMs;
+      while (!ready()) {
+        if (closing || performance.now() >= deadline || clock.finished) return ready();
+        await sleep(2);
+      }
+      return true;
+    },
+    log,
+  };
+
+  const sides = new Map<ExchangeId, SimExchangeServer>();
+  for (const e of served) {
+    const side = createServerSide(e, ctx, opts);
+    if (side) sides.set(e, side);
+  }
+
+  const clock = new ReplayClock(ds, books, {
+    speed,
+    loop: opts.loop ?? false,
+    served: new Set(sides.keys()),
+    dispatch: (f) => sides.get(f.exchange)?.onFrame(f),
+    backpressured: () => {
+      for (const c of connections) if (c.buffered > HIGH_WATER) return true;
+      return false;
+    },
+    restart: () => {
+      for (const s of sides.values()) s.onRestart();
+    },
+  });
+
+  const fire = (conn: SimConnection | null, f: Fault, why: string) => {
+    counters.faultsFired++;
+    log(`fault ${JSON.stringify(f)} (${why})${conn ? ` on ${conn.exchange} connection ${conn.id}` : ''}`);
+    if (f.kind === 'rest-429') rest429Left += f.count;
+    else conn?.apply(f);
+  };
+
+  const hooks = {
+    sent: (bytes: number, data: boolean) => {
+      counters.bytesSent += bytes;
+      if (data) counters.messagesSent++;
+    },
+    fired: (conn: SimConnection, f: Fault, why: string) => fire(conn, f, why),
+    shutdownNotice: (conn: SimConnection) => sides.get(conn.exchange)?.shutdownNotice(conn) ?? [],
+  };
+
+  const splitUrl = (url: string | undefined): { exchange: string; rest: string; query: URLSearchParams } => {
+    const u = new URL(url ?? '/', 'http://sim');
+    const m = /^\/([^/]+)(\/.*)?$/.exec(u.pathname);
+    return { exchange: m?.[1] ?? '', rest: m?.[2] ?? '/', query: u.searchParams };
+  };
+
+  const server = http.createServer((req, res) => {
+    counters.restRequests++;
+    const { exchange, rest, query } = splitUrl(req.url);
+    const side = isExchangeId(exchange) ? sides.get(exchange) : undefined;
+    if (!side) {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: `no exchange "${exchange}" here; served: ${[...sides.keys()].join(', ')}` }));
+      return;
+    }
+    if (rest429Left > 0) {
+      rest429Left--;
+      counters.rest429++;
+      res.writeHead(429, { 'Content-Type': 'application/json;charset=UTF-8', 'Retry-After': '1' });
+      res.end(side.tooManyRequestsBody());
+      return;
+    }
+    ctx.clientActive();
+    if (!side.onRest(req, res, rest, query)) {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: `${exchange} has no REST path ${rest} in the simulator` }));
+    }
+  });
+
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  server.on('upgrade', (req, socket, head) => {
+    const { exchange, rest, query } = splitUrl(req.url);
+    const side = isExchangeId(exchange) ? sides.get(exchange) : undefined;
+    if (!side || !side.acceptsWebSocket(rest) || closing) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const conn = new SimConnection(ws, side.exchange, rest, plan, spentOnce, hooks);
+      connections.add(conn);
+      counters.connectionsTotal++;
+      log(`${side.exchange}: connection ${conn.id} on ${rest}`);
+      ws.on('message', (data, isBinary) => {
+        if (conn.closed) return;
+        side.onClientMessage(conn, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
+      });
+      ws.on('close', () => {
+        connections.delete(conn);
+        side.onClose(conn);
+      });
+      ws.on('error', () => {});
+      side.onConnection(conn, rest, query);
+      conn.opened();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  if ((opts.start ?? 'first-client') === 'listen') clock.start();
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  void clock.ended.then(async () => {
+    // Fully sent: every socket has drained (and no stall holds frames back).
+    while (!closing) {
+      let pending = false;
+      for (const c of connections) if (c.buffered > 0) pending = true;
+      if (!pending) break;
+      await sleep(5);
+    }
+    resolveDone();
+  });
+
+  const close = async () => {
+    if (closing) return;
+    closing = true;
+    clock.stop();
+    for (const c of connections) {
+      c.closed = true;
+      c.ws.terminate();
+    }
+    wss.close();
+    await new Promise<void>((r) => server.close(() => r()));
+    resolveDone();
+  };
+
+  const stats = (): ExchangeSimStats => ({
+    connections: connections.size,
+    ...counters,
+    framesReplayed: clock.framesReplayed,
+    positionNs: clock.position === null ? null : (ds.originNs + BigInt(Math.round(clock.position))).toString(),
+    passes: clock.passes,
+    finished: clock.finished,
+  });
+
+  return {
+    port,
+    exchanges: [...sides.keys()],
+    baseUrl: (exchange) => `ws://${urlHost}:${port}/${exchange}`,
+    restUrl: (exchange) => `http://${urlHost}:${port}/${exchange}`,
+    stats,
+    fault: (f) => {
+      validateFault(f);
+      if (f.kind === 'rest-429') fire(null, f, 'injected');
+      else for (const c of [...connections]) fire(c, f, 'injected');
+    },
+    done,
+    close,
+  };
+}

@@ -1,0 +1,428 @@
+// The exchange simulator's Binance side (spot, USD-M, COIN-M): market streams over WebSocket and the REST
+// depth snapshot, as Binance serves them (docs/exchange-sim.md, shared exchange-protocols.md B1/B2).
+//
+// WebSocket: /ws[/<stream>[/<stream>...]] sends raw payloads, /stream?streams=a/b wraps each event as
+// {"stream":"<name>","data":<payload>}; futures also answer on /public/... and /market/.... Clients manage
+// streams with SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY. The server pings
+// (20 s spot, 3 min futures); three unanswered pings in a row end the connection.
+// Recorded frames go out byte for byte when the client's stream name is the recorded one; any depth speed
+// (@depth, @depth@100ms, @depth@0ms, ...) is served by the recorded diff stream of that symbol.
+//
+// REST GET /api/v3/depth (USD-M /fapi/v1/depth, COIN-M /dapi/v1/depth): the book rebuilt from the
+// dataset's events at the replay position, lastUpdateId = the `u` of the last diff already played, so a
+// client following Binance's sync rules bridges it with the next diff.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimConnection } from '../../exchange-sim/connection.js';
+import type { ReplayFrame, SimContext, SimExchangeServer } from '../../exchange-sim/types.js';
+import type { BinanceExchange } from './normalizer.js';
+
+interface Sub {
+  conn: SimConnection;
+  /** The name as the client wrote it (sent back in the combined wrapper and LIST_SUBSCRIPTIONS). */
+  name: string;
+}
+
+interface ConnState {
+  combined: boolean;
+  /** Lower-cased name → subscription, in subscription order. */
+  subs: Map<string, Sub>;
+  pingTimer: NodeJS.Timeout | null;
+  unansweredPings: number;
+}
+
+interface DepthState {
+  /** `u` of the last diff played, or -1. */
+  lastU: number;
+  lastE: number;
+  lastT: number;
+  priceDecimals: number;
+  sizeDecimals: number;
+  /** Depth frames read for their number formats (the first few are enough: Binance pads to fixed decimals). */
+  formatSamples: number;
+}
+
+const STREAM_NAME = /^(?:[a-z0-9_]+@[A-Za-z0-9_@.]+|![A-Za-z0-9_@]+)$/i;
+const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
+const MAX_STREAMS = 1024;
+
+/** The key a recorded stream and a client's subscription meet on: any depth diff speed is one stream. */
+export function binanceStreamKey(name: string): string {
+  const lower = name.toLowerCase();
+  const at = lower.indexOf('@');
+  if (at < 0) return lower;
+  const channel = lower.slice(at + 1);
+  if (/^depth(@\d+ms)?$/.test(channel)) return `${lower.slice(0, at)}@depth`;
+  return lower;
+}
+
+/** The stream a bare (unwrapped) payload belongs to, or null for acks and notices. */
+function streamOfPayload(d: Record<string, unknown>): string | null {
+  const sym = typeof d.s === 'string' ? d.s.toLowerCase() : null;
+  if (sym === null) return null;
+  switch (d.e) {
+    case 'depthUpdate':
+      return `${sym}@depth`;
+    case 'trade':
+      return `${sym}@trade`;
+    case 'aggTrade':
+      return `${sym}@aggTrade`;
+    case 'bookTicker':
+      return `${sym}@bookTicker`;
+    case 'markPriceUpdate':
+      return `${sym}@markPrice`;
+    case 'kline': {
+      const k = d.k as Record<string, unknown> | undefined;
+      return typeof k?.i === 'string' ? `${sym}@kline_${k.i}` : null;
+    }
+    case undefined:
+      return 'u' in d && 'b' in d && 'a' in d ? `${sym}@bookTicker` : null;
+    default:
+      return null;
+  }
+}
+
+function decimals(text: unknown): number {
+  if (typeof text !== 'string') return -1;
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
+}
+
+function intField(text: string, field: string): number {
+  const m = new RegExp(`"${field}":(\\d+)`).exec(text);
+  return m ? Number(m[1]) : -1;
+}
+
+export class BinanceSimServer implements SimExchangeServer {
+  private readonly futures: boolean;
+  private readonly pingMs: number;
+  private readonly byKey = new Map<string, Set<Sub>>();
+  private readonly conns = new Map<SimConnection, ConnState>();
+  private readonly depth = new Map<string, DepthState>();
+  private weightMinute = 0;
+  private weightUsed = 0;
+
+  constructor(
+    readonly exchange: BinanceExchange,
+    private readonly ctx: SimContext,
+    opts: { pingMs?: number } = {},
+  ) {
+    this.futures = exchange !== 'binance-spot';
+    this.pingMs = opts.pingMs ?? (this.futures ? 180_000 : 20_000);
+  }
+
+  // ---- WebSocket ----
+
+  acceptsWebSocket(path: string): boolean {
+    const p = this.futures ? path.replace(/^\/(public|market)(?=\/)/, '') : path;
+    return p === '/ws' || p.startsWith('/ws/') || p === '/stream';
+  }
+
+  onConnection(conn: SimConnection, path: string, query: URLSearchParams): void {
+    const p = this.futures ? path.replace(/^\/(public|market)(?=\/)/, '') : path;
+    const st: ConnState = { combined: p === '/stream', subs: new Map(), pingTimer: null, unansweredPings: 0 };
+    this.conns.set(conn, st);
+    const names = p === '/stream' ? (query.get('streams') ?? '').split('/') : p.slice(4).split('/');
+    const initial = names.filter((n) => n.length > 0);
+    const bad = initial.find((n) => !STREAM_NAME.test(n));
+    if (bad !== undefined || initial.length > MAX_STREAMS) {
+      // Binance refuses the handshake for an invalid stream list; the closest a WebSocket can do here.
+      conn.sendReply(JSON.stringify({ code: 2, msg: `Invalid request: invalid stream name ${JSON.stringify(bad ?? '')}` }));
+      conn.ws.close(1008, 'invalid stream');
+      return;
+    }
+    for (const n of initial) this.subscribe(conn, st, n);
+    if (initial.length > 0) this.ctx.clientActive();
+    conn.ws.on('pong', () => (st.unansweredPings = 0));
+    st.pingTimer = setInterval(() => {
+      if (conn.closed) return;
+      if (st.unansweredPings >= 3) {
+        this.ctx.log(`${this.exchange}: connection ${conn.id} answered no ping in ${3 * this.pingMs} ms: closed`);
+        conn.apply({ kind: 'drop' });
+        return;
+      }
+      if (conn.stalled) return;
+      st.unansweredPings++;
+      conn.ws.ping(Buffer.from(String(this.ctx.nowMs())));
+    }, this.pingMs);
+  }
+
+  onClose(conn: SimConnection): void {
+    const st = this.conns.get(conn);
+    if (!st) return;
+    if (st.pingTimer) clearInterval(st.pingTimer);
+    for (const sub of st.subs.values()) this.byKey.get(binanceStreamKey(sub.name))?.delete(sub);
+    this.conns.delete(conn);
+  }
+
+  private subscribe(conn: SimConnection, st: ConnState, name: string): void {
+    const lower = name.toLowerCase();
+    if (st.subs.has(lower)) return;
+    const sub: Sub = { conn, name };
+    st.subs.set(lower, sub);
+    const key = binanceStreamKey(name);
+    let set = this.byKey.get(key);
+    if (!set) this.byKey.set(key, (set = new Set()));
+    set.add(sub);
+  }
+
+  private unsubscribe(st: ConnState, name: string): void {
+    const lower = name.toLowerCase();
+    const sub = st.subs.get(lower);
+    if (!sub) return;
+    st.subs.delete(lower);
+    this.byKey.get(binanceStreamKey(name))?.delete(sub);
+  }
+
+  onClientMessage(conn: SimConnection, text: string): void {
+    const st = this.conns.get(conn);
+    if (!st) return;
+    let req: unknown;
+    try {
+      req = JSON.parse(text);
+    } catch (e) {
+      conn.sendReply(JSON.stringify({ code: 3, msg: `Invalid JSON: ${(e as Error).message}` }));
+      return;
+    }
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) {
+      conn.sendReply(JSON.stringify({ code: 2, msg: 'Invalid request: request must be a JSON object' }));
+      return;
+    }
+    const r = req as Record<string, unknown>;
+    const id = r.id;
+    const reply = (body: Record<string, unknown>) => conn.sendReply(JSON.stringify({ ...body, id }));
+    const error = (code: number, msg: string) => conn.sendReply(JSON.stringify(id === undefined ? { code, msg } : { code, msg, id }));
+    if (id !== undefined && id !== null && !(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) && typeof id !== 'string') {
+      error(2, 'Invalid request: request ID must be an unsigned integer');
+      return;
+    }
+    if (typeof r.method !== 'string') {
+      error(2, 'Invalid request: missing field `method`');
+      return;
+    }
+    if (!METHODS.includes(r.method)) {
+      error(2, `Invalid request: unknown variant \`${r.method}\`, expected one of ${METHODS.map((m) => `\`${m}\``).join(', ')}`);
+      return;
+    }
+    const params = r.params ?? [];
+    if (!Array.isArray(params)) {
+      error(2, 'Invalid request: `params` must be an array');
+      return;
+    }
+    switch (r.method) {
+      case 'SUBSCRIBE':
+      case 'UNSUBSCRIBE': {
+        const bad = params.find((p) => typeof p !== 'string' || !STREAM_NAME.test(p));
+        if (bad !== undefined) {
+          error(2, `Invalid request: invalid stream name ${JSON.stringify(bad)}`);
+          return;
+        }
+        if (r.method === 'SUBSCRIBE') {
+          if (st.subs.size + params.length > MAX_STREAMS) {
+            error(2, `Invalid request: too many streams (at most ${MAX_STREAMS} per connection)`);
+            return;
+          }
+          for (const p of params as string[]) this.subscribe(conn, st, p);
+        } else {
+          for (const p of params as string[]) this.unsubscribe(st, p);
+        }
+        reply({ result: null });
+        if (r.method === 'SUBSCRIBE' && params.length > 0) this.ctx.clientActive();
+        return;
+      }
+      case 'LIST_SUBSCRIPTIONS':
+        reply({ result: [...st.subs.values()].map((s) => s.name) });
+        return;
+      case 'SET_PROPERTY':
+        if (params.length !== 2 || params[0] !== 'combined') {
+          error(0, 'Unknown property');
+          return;
+        }
+        if (typeof params[1] !== 'boolean') {
+          error(1, 'Invalid value type: expected Boolean');
+          return;
+        }
+        st.combined = params[1];
+        reply({ result: null });
+        return;
+      case 'GET_PROPERTY':
+        if (params.length !== 1 || params[0] !== 'combined') {
+          error(0, 'Unknown property');
+          return;
+        }
+        reply({ result: st.combined });
+        return;
+    }
+  }
+
+  // ---- the replay ----
+
+  onFrame(frame: ReplayFrame): void {
+    const text = frame.text;
+    let name: string;
+    let dataText: string;
+    let wrapped = false;
+    const W = '{"stream":"';
+    if (text.startsWith(W)) {
+      const end = text.indexOf('"', W.length);
+      const D = ',"data":';
+      if (end < 0 || !text.startsWith(D, end + 1) || !text.endsWith('}')) return this.onFrameParsed(text);
+      name = text.slice(W.length, end);
+      dataText = text.slice(end + 1 + D.length, -1);
+      wrapped = true;
+    } else {
+      return this.onFrameParsed(text);
+    }
+    this.play(name, dataText, wrapped ? text : null);
+  }
+
+  /** A frame that is not in the usual wrapper layout: read it as JSON. */
+  private onFrameParsed(text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return; // a malformed recorded frame: nothing to route it by
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return;
+    const m = msg as Record<string, unknown>;
+    if (typeof m.stream === 'string' && m.data !== undefined) {
+      this.play(m.stream, JSON.stringify(m.data), null);
+      return;
+    }
+    const name = streamOfPayload(m);
+    if (name !== null) this.play(name, text, null);
+  }
+
+  private play(name: string, dataText: string, wrappedText: string | null): void {
+    const key = binanceStreamKey(name);
+    const isDepth = key.endsWith('@depth');
+    if (isDepth) this.trackDepth(key.slice(0, -6).toUpperCase(), dataText);
+    const subs = this.byKey.get(key);
+    if (!subs || subs.size === 0) return;
+    let rewrapped: string | null = null;
+    for (const sub of subs) {
+      const st = this.conns.get(sub.conn);
+      if (!st) continue;
+      let out: string;
+      if (!st.combined) out = dataText;
+      else if (wrappedText !== null && sub.name === name) out = wrappedText;
+      else if (sub.name === name) out = rewrapped ??= `{"stream":${JSON.stringify(name)},"data":${dataText}}`;
+      else out = `{"stream":${JSON.stringify(sub.name)},"data":${dataText}}`;
+      sub.conn.sendData(out, isDepth);
+    }
+  }
+
+  private trackDepth(symbol: string, dataText: string): void {
+    let d = this.depth.get(symbol);
+    if (!d) {
+      d = { lastU: -1, lastE: -1, lastT: -1, priceDecimals: -1, sizeDecimals: -1, formatSamples: 0 };
+      this.depth.set(symbol, d);
+    }
+    const u = intField(dataText, 'u');
+    if (u < 0) return; // a partial-depth payload ({"lastUpdateId",...}) is not a diff
+    d.lastU = u;
+    d.lastE = intField(dataText, 'E');
+    d.lastT = intField(dataText, 'T');
+    if (d.formatSamples < 20) {
+      d.formatSamples++;
+      try {
+        const p = JSON.parse(dataText) as { b?: unknown[]; a?: unknown[] };
+        for (const lvl of [...(p.b ?? []), ...(p.a ?? [])]) {
+          if (!Array.isArray(lvl)) continue;
+          d.priceDecimals = Math.max(d.priceDecimals, decimals(lvl[0]));
+          d.sizeDecimals = Math.max(d.sizeDecimals, decimals(lvl[1]));
+        }
+      } catch {
+        /* unreadable: learn from the next one */
+      }
+    }
+  }
+
+  onRestart(): void {
+    this.depth.clear();
+  }
+
+  // ---- REST ----
+
+  private get apiPrefix(): string {
+    return this.exchange === 'binance-spot' ? '/api/v3' : this.exchange === 'binance-usdm' ? '/fapi/v1' : '/dapi/v1';
+  }
+
+  onRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+    const prefix = this.apiPrefix;
+    if (req.method !== 'GET') return false;
+    if (path === `${prefix}/ping`) {
+      this.json(res, 200, '{}', 1);
+      return true;
+    }
+    if (path === `${prefix}/time`) {
+      this.json(res, 200, JSON.stringify({ serverTime: this.ctx.nowMs() }), 1);
+      return true;
+    }
+    if (path !== `${prefix}/depth`) return false;
+    void this.depthSnapshot(res, query);
+    return true;
+  }
+
+  private json(res: ServerResponse, status: number, body: string, weight: number): void {
+    const minute = Math.floor(Date.now() / 60_000);
+    if (minute !== this.weightMinute) {
+      this.weightMinute = minute;
+      this.weightUsed = 0;
+    }
+    this.weightUsed += weight;
+    res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', 'x-mbx-used-weight-1m': String(this.weightUsed), 'x-mbx-used-weight': String(this.weightUsed) });
+    res.end(body);
+  }
+
+  private async depthSnapshot(res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const symbol = query.get('symbol');
+    if (!symbol) {
+      this.json(res, 400, JSON.stringify({ code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." }), 1);
+      return;
+    }
+    const stream = this.ctx.streamIndex(this.exchange, symbol);
+    if (stream < 0) {
+      this.json(res, 400, JSON.stringify({ code: -1121, msg: 'Invalid symbol.' }), 1);
+      return;
+    }
+    const maxLimit = this.futures ? 1000 : 5000;
+    const limitText = query.get('limit');
+    let limit = this.futures ? 500 : 100;
+    if (limitText !== null) {
+      limit = Number(limitText);
+      if (!Number.isInteger(limit) || limit < 1) {
+        this.json(res, 400, JSON.stringify({ code: -1100, msg: "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'." }), 1);
+        return;
+      }
+      limit = Math.min(limit, maxLimit);
+    }
+    const weight = this.futures ? (limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20) : limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+    this.ctx.clientActive();
+    const sym = this.ctx.streams[stream]!.symbol.toUpperCase();
+    // The book is known once the dataset's snapshot (and the diffs buffered for it) has been applied.
+    const ready = () => this.ctx.books.isValid(stream) && (this.depth.get(sym)?.lastU ?? -1) >= 0;
+    if (!(await this.ctx.waitFor(ready))) {
+      this.json(res, 503, JSON.stringify({ code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' }), weight);
+      return;
+    }
+    const d = this.depth.get(sym)!;
+    const book = this.ctx.books.book(stream);
+    const fmt = (x: number, dec: number) => (dec >= 0 ? x.toFixed(dec) : String(x));
+    const side = (levels: [number, number][]) => levels.map(([p, q]) => `["${fmt(p, d.priceDecimals)}","${fmt(q, d.sizeDecimals)}"]`).join(',');
+    const head = this.futures ? `{"lastUpdateId":${d.lastU},"E":${d.lastE},"T":${d.lastT},` : `{"lastUpdateId":${d.lastU},`;
+    const body = `${head}"bids":[${side(book.bids.levels(limit))}],"asks":[${side(book.asks.levels(limit))}]}`;
+    this.json(res, 200, body, weight);
+  }
+
+  tooManyRequestsBody(): string {
+    const limit = this.futures ? 2400 : 6000;
+    return JSON.stringify({ code: -1003, msg: `Too many requests; current limit of IP(127.0.0.1) request weight per minute is ${limit}. Please use WebSocket Streams for live updates to avoid bans.` });
+  }
+
+  shutdownNotice(conn: SimConnection): string[] {
+    const st = this.conns.get(conn);
+    const data = `{"e":"serverShutdown","E":${this.ctx.nowMs()}}`;
+    return [st?.combined ? `{"stream":"!serverShutdown","data":${data}}` : data];
+  }
+}

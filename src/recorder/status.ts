@@ -1,0 +1,71 @@
+// Status reporting: the lag window (local − exchange time, median over the last interval) and the
+// one-line human status the CLI prints to stderr.
+import type { RecorderStats } from './recorder.js';
+
+/** Collects local − exchange time (ms) of the frames of one interval; the median is taken once per interval. */
+export class LagWindow {
+  private values = new Float64Array(1024);
+  private n = 0;
+  /** Kept at most this many per interval (an even sample of the rest is enough for a median). */
+  private readonly cap = 65536;
+  private seen = 0;
+
+  add(localTs: bigint, exchMs: number): void {
+    // Number(ns) is off by at most 128 ns: plenty for a lag in ms.
+    const lag = Number(localTs) / 1e6 - exchMs;
+    this.seen++;
+    if (this.n < this.cap) {
+      if (this.n === this.values.length) {
+        const v = new Float64Array(this.values.length * 2);
+        v.set(this.values);
+        this.values = v;
+      }
+      this.values[this.n++] = lag;
+    } else {
+      // Reservoir sampling keeps the sample even across the interval.
+      const j = Math.floor(Math.random() * this.seen);
+      if (j < this.cap) this.values[j] = lag;
+    }
+  }
+
+  /** The median of this interval (ms, 3 decimals), or null if nothing came; starts a new interval. */
+  takeMedianMs(): number | null {
+    const n = this.n;
+    this.n = 0;
+    this.seen = 0;
+    if (n === 0) return null;
+    const v = this.values.subarray(0, n).sort();
+    const m = n % 2 === 1 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
+    return Math.round(m * 1000) / 1000;
+  }
+}
+
+function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function lagText(ms: number | null): string {
+  if (ms === null) return '-';
+  if (Math.abs(ms) >= 86_400_000) return `${(ms / 86_400_000).toFixed(1)} d`;
+  if (Math.abs(ms) >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${ms.toFixed(1)} ms`;
+}
+
+/** "binance-usdm  1 234 msg/s  lag p50 12.3 ms  gaps 0  reconnects 0  malformed 0  12.3 MiB" */
+export function statusLine(s: RecorderStats): string {
+  const parts = [
+    s.exchange,
+    `${s.connected}/${s.connections} up`,
+    `${s.messages_per_s.toLocaleString('en-US')} msg/s`,
+    `lag p50 ${lagText(s.lag_p50_ms)}`,
+    `gaps ${s.gaps}`,
+    `reconnects ${s.reconnects}`,
+  ];
+  if (s.malformed > 0) parts.push(`malformed ${s.malformed}`);
+  if (s.snapshots.rate_limited > 0) parts.push(`rate-limited ${s.snapshots.rate_limited}`);
+  parts.push(`${bytesText(s.bytes_written)} written`);
+  return parts.join('  ');
+}
