@@ -35,6 +35,25 @@ export interface Manifest {
   source: Record<string, unknown>;
 }
 
+/** A segment's entry before any row is counted. */
+export function emptySegmentInfo(index: number, events: string, raw: string, closed: boolean): SegmentInfo {
+  return {
+    index,
+    events,
+    raw,
+    rows: 0,
+    rawRows: 0,
+    localTsMin: null,
+    localTsMax: null,
+    exchTsMin: null,
+    exchTsMax: null,
+    counts: {},
+    bytes: 0,
+    rawBytes: 0,
+    closed,
+  };
+}
+
 export function readManifest(dir: string): Manifest {
   const file = path.join(dir, MANIFEST_FILE);
   if (!fs.existsSync(dir)) throw new Error(`dataset not found: ${dir} does not exist`);

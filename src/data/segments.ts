@@ -2,8 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { threadId } from 'node:worker_threads';
 import { Message, RecordBatch, RecordBatchReader } from 'apache-arrow';
-import type { SegmentInfo } from './manifest.js';
+import { emptySegmentInfo, type SegmentInfo } from './manifest.js';
 import { EVENT_KIND_NAMES } from './types.js';
 
 /**
@@ -94,7 +95,8 @@ export function ensureUnpacked(file: string): boolean {
   if (fs.existsSync(file)) return true;
   const gz = `${file}.gz`;
   if (!fs.existsSync(gz)) return false;
-  const tmp = `${file}.unpacking-${process.pid}`;
+  // Worker threads share the pid: the thread id keeps their temporary files apart.
+  const tmp = `${file}.unpacking-${process.pid}-${threadId}`;
   fs.writeFileSync(tmp, zlib.gunzipSync(fs.readFileSync(gz)));
   fs.renameSync(tmp, file);
   return true;
@@ -115,21 +117,9 @@ export function scanSegmentFiles(dir: string, listed: ReadonlySet<string>): Segm
 
 /** Read a segment's files to recompute what the manifest says of it. */
 export function describeSegment(dir: string, index: number, events: string, raw: string): SegmentInfo {
-  const seg: SegmentInfo = {
-    index,
-    events,
-    raw,
-    rows: 0,
-    rawRows: 0,
-    localTsMin: null,
-    localTsMax: null,
-    exchTsMin: null,
-    exchTsMax: null,
-    counts: {},
-    bytes: fs.statSync(path.join(dir, events)).size,
-    rawBytes: raw ? fs.statSync(path.join(dir, raw)).size : 0,
-    closed: true,
-  };
+  const seg = emptySegmentInfo(index, events, raw, true);
+  seg.bytes = fs.statSync(path.join(dir, events)).size;
+  seg.rawBytes = raw ? fs.statSync(path.join(dir, raw)).size : 0;
   let lmin: bigint | null = null;
   let lmax: bigint | null = null;
   let emin: bigint | null = null;

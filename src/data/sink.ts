@@ -1,5 +1,5 @@
 // Where normalizers put what they produce. DatasetWriter is the real one; tests may collect in memory.
-import type { RawKind, StreamInfo } from './types.js';
+import { EventKind, Flag, type RawKind, type StreamInfo } from './types.js';
 
 export interface EventSink {
   /** The stream's index for the `stream` column, registering it on first use. */
@@ -45,5 +45,17 @@ export class ProblemLog {
   }
   get total(): number {
     return Object.values(this.counts).reduce((a, b) => a + b, 0);
+  }
+}
+
+/**
+ * The connection carrying these streams was lost and is back: a Disconnect and a Reconnect row each, so the
+ * data shows the outage and every book is unknown until its next snapshot.
+ */
+export function markReconnect(sink: EventSink, streams: Iterable<number>, localTs: bigint): void {
+  const flags = Flag.MessageEnd | Flag.NoExchangeTime;
+  for (const s of streams) {
+    sink.event(s, localTs, localTs, EventKind.Disconnect, 0, NaN, 0, -1n, -1n, flags);
+    sink.event(s, localTs, localTs, EventKind.Reconnect, 0, NaN, 0, -1n, -1n, flags);
   }
 }

@@ -21,7 +21,7 @@ import {
   Vector,
 } from 'apache-arrow';
 import { eventSchema, FORMAT_VERSION, rawSchema } from './schema.js';
-import { MANIFEST_FORMAT, readManifest, writeManifest, type Manifest, type SegmentInfo } from './manifest.js';
+import { emptySegmentInfo, MANIFEST_FORMAT, readManifest, writeManifest, type Manifest, type SegmentInfo } from './manifest.js';
 import { EVENT_KIND_NAMES, EXCHANGES, MARKET_TYPES, streamKey, type RawKind, type StreamInfo } from './types.js';
 import { scanSegmentFiles } from './segments.js';
 
@@ -346,21 +346,7 @@ export class DatasetWriter {
     this.closeSegment();
     const index = this.manifest.segments.reduce((m, s) => Math.max(m, s.index), 0) + 1;
     const name = String(index).padStart(6, '0');
-    const seg: SegmentInfo = {
-      index,
-      events: `events-${name}.arrow`,
-      raw: `raw-${name}.arrow`,
-      rows: 0,
-      rawRows: 0,
-      localTsMin: null,
-      localTsMax: null,
-      exchTsMin: null,
-      exchTsMax: null,
-      counts: {},
-      bytes: 0,
-      rawBytes: 0,
-      closed: false,
-    };
+    const seg = emptySegmentInfo(index, `events-${name}.arrow`, `raw-${name}.arrow`, false);
     const evFd = fs.openSync(path.join(this.dir, seg.events), 'wx');
     const rawFd = fs.openSync(path.join(this.dir, seg.raw), 'wx');
     this.segFds = [evFd, rawFd];

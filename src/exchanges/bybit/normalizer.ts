@@ -6,7 +6,7 @@
 // deltas are ignored until the next snapshot. Deltas before any snapshot: one NoSnapshot gap.
 import { NS_PER_MS } from '../../data/time.js';
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason, type ExchangeId } from '../../data/types.js';
-import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
+import { markReconnect, type EventSink, type InputPlace, type ProblemLog } from '../../data/sink.js';
 import { parseBookMessage, parseTrades, splitTopic, type BybitBookMessage, type BybitLevel, type BybitTrade } from './messages.js';
 import { frameObject, numericTradeId } from '../json.js';
 
@@ -54,11 +54,7 @@ export class BybitNormalizer {
 
   /** The connection was re-established: every book needs a new snapshot. */
   reset(localTs: bigint): void {
-    // The data must show the outage: every book is unknown from here until its next snapshot.
-    for (const b of this.books.values()) {
-      this.sink.event(b.stream, localTs, localTs, EventKind.Disconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
-      this.sink.event(b.stream, localTs, localTs, EventKind.Reconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
-    }
+    markReconnect(this.sink, [...this.books.values()].map((b) => b.stream), localTs);
     for (const b of this.books.values()) b.state = 'none';
     this.bbos.clear();
   }

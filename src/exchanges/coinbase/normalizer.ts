@@ -5,7 +5,7 @@
 // channels. A jump means messages were lost and any of them may have been a book update, so every book of
 // the connection gets a Gap row and ignores updates until its next snapshot.
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason } from '../../data/types.js';
-import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
+import { markReconnect, type EventSink, type InputPlace, type ProblemLog } from '../../data/sink.js';
 import { messageTime, parseL2Events, parseLiveTrades, type CoinbaseBookEvent, type CoinbaseTrade, type Json } from './messages.js';
 import { frameObject, numericTradeId } from '../json.js';
 
@@ -38,11 +38,7 @@ export class CoinbaseNormalizer {
 
   /** The connection was re-established: sequence_num restarts and every book needs a new snapshot. */
   reset(localTs: bigint): void {
-    // The data must show the outage: every book is unknown from here until its next snapshot.
-    for (const b of this.books.values()) {
-      this.sink.event(b.stream, localTs, localTs, EventKind.Disconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
-      this.sink.event(b.stream, localTs, localTs, EventKind.Reconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
-    }
+    markReconnect(this.sink, [...this.books.values()].map((b) => b.stream), localTs);
     this.lastSeq = null;
     for (const b of this.books.values()) b.state = 'none';
   }

@@ -8,7 +8,7 @@
 // stopped computing them in June 2026) or none is skipped.
 import { NS_PER_MS } from '../../data/time.js';
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason, type MarketType } from '../../data/types.js';
-import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
+import { markReconnect, type EventSink, type InputPlace, type ProblemLog } from '../../data/sink.js';
 import { OkxBook } from './book.js';
 import { okxChecksum } from './checksum.js';
 import { okxMarket } from './instruments.js';
@@ -52,11 +52,7 @@ export class OkxNormalizer {
 
   /** The connection was re-established: every book needs a new snapshot. */
   reset(localTs: bigint): void {
-    // The data must show the outage: every book is unknown from here until its next snapshot.
-    for (const b of this.books.values()) {
-      this.sink.event(b.stream, localTs, localTs, EventKind.Disconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
-      this.sink.event(b.stream, localTs, localTs, EventKind.Reconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
-    }
+    markReconnect(this.sink, [...this.books.values()].map((b) => b.stream), localTs);
     for (const b of this.books.values()) {
       b.state = 'none';
       b.book.clear();
