@@ -13,6 +13,7 @@ import { runImport } from '../cli/import-command.js';
 import { openDataset } from '../data/reader.js';
 import { readManifest, writeManifest } from '../data/manifest.js';
 import { ensureUnpacked } from '../data/segments.js';
+import { benchRecorder } from './recorder.js';
 import { benchReplay } from './replay.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -196,3 +197,4 @@ function benchRead(): void {
 await benchImport();
 benchRead();
 await benchReplay(root);
+await benchRecorder(root);
