@@ -234,8 +234,9 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   // The recorded delay is measured from the row's effect time, not its own exchange time: a row that took
   // effect after its exch_ts (recorded behind a later row of another channel) already waited until effNs, so
   // `recorded` delivers it at max(effNs, local - clock offset), when the recorder got it.
+  const feedModels: LatencyModel[] = cfg.venues.map((s) => s.latency.feed);
   const feedSample = (v: number, c: MarketChunk, r: number): number => {
-    const model: LatencyModel = cfg.venues[v]!.latency.feed;
+    const model = feedModels[v]!;
     const t = Math.max(lastDelivery[v]!, c.effNs[r]! + model.sample(c.effNs[r]!, c.localNs[r]! - c.effNs[r]!));
     lastDelivery[v] = t;
     return t;
@@ -473,12 +474,14 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     const rows = venueRows[v]!;
     const sb = sBooks[v]!;
     const book = sb.book;
+    // No exchange row is applied while this runs, so the exchange side's next time is fixed.
+    const exchangeT = minExchange();
     for (;;) {
       const t = sTime[v]!;
       const qT = queue.peekTime();
       // Market data reaches the strategy after the exchange moved at that time and after order arrivals,
       // but before responses and timers of the same time.
-      if (t === Infinity || t >= minExchange() || t > qT || (t === qT && queue.peekClass() === EventClass.OrderArrival)) break;
+      if (t === Infinity || t >= exchangeT || t > qT || (t === qT && queue.peekClass() === EventClass.OrderArrival)) break;
       if (t > otherT || (t === otherT && otherV < v)) break;
       now = t;
       const c = rows[cur.chunk]!;
