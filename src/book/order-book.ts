@@ -19,6 +19,18 @@ function onGrid(k: number, scaled: number): boolean {
   return Math.abs(k - scaled) <= Math.max(1e-7, Math.abs(k) * 1e-12);
 }
 
+/** The first position in ascending `xs` whose value is not below `x`. */
+function lowerBound(xs: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 interface Page {
   sizes: Float64Array;
   /** Levels with a size in this page. */
@@ -75,14 +87,7 @@ export class BookSide {
       p = this.freePages.pop() ?? { sizes: new Float64Array(PAGE), count: 0 };
       this.pages.set(index, p);
       // Binary insertion keeps pageOrder ascending.
-      let lo = 0;
-      let hi = this.pageOrder.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.pageOrder[mid]! < index) lo = mid + 1;
-        else hi = mid;
-      }
-      this.pageOrder.splice(lo, 0, index);
+      this.pageOrder.splice(lowerBound(this.pageOrder, index), 0, index);
     }
     if (p) {
       this.lastPageIndex = index;
@@ -124,8 +129,7 @@ export class BookSide {
     const p = this.pages.get(index);
     if (p && this.freePages.length < 64) this.freePages.push(p);
     this.pages.delete(index);
-    const i = this.pageOrder.indexOf(index);
-    this.pageOrder.splice(i, 1);
+    this.pageOrder.splice(lowerBound(this.pageOrder, index), 1);
     if (this.lastPageIndex === index) {
       this.lastPageIndex = NaN;
       this.lastPage = undefined;
@@ -145,16 +149,7 @@ export class BookSide {
         for (; off >= 0; off--) if (s[off]! > 0) return index * PAGE + off;
       }
       // The next lower page that has levels.
-      if (order < 0) {
-        let lo = 0;
-        let hi = this.pageOrder.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (this.pageOrder[mid]! < index) lo = mid + 1;
-          else hi = mid;
-        }
-        order = lo - 1;
-      } else order--;
+      order = order < 0 ? lowerBound(this.pageOrder, index) - 1 : order - 1;
       if (order < 0) return -Infinity;
       index = this.pageOrder[order]!;
       off = PAGE - 1;
