@@ -19,6 +19,7 @@
 import { OrderBook } from '../book/order-book.js';
 import { EventKind, Flag } from '../data/types.js';
 import { Account, contractSpec, settlementAsset } from '../simulation/accounting.js';
+import { ConstantLatency } from '../simulation/latency.js';
 import { SimulatedVenue, type ExchangeUpdate } from '../simulation/matching.js';
 import type { FeeModel, LatencyModel, QueueModel, RateLimiter, Rng, VenueLatency } from '../simulation/types.js';
 import type { Balances, BookView, Context, OrderRequest, OrderUpdate, Strategy, TradeView } from '../strategy/api.js';
@@ -235,9 +236,12 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   // effect after its exch_ts (recorded behind a later row of another channel) already waited until effNs, so
   // `recorded` delivers it at max(effNs, local - clock offset), when the recorder got it.
   const feedModels: LatencyModel[] = cfg.venues.map((s) => s.latency.feed);
+  // A constant feed latency needs no call per row (NaN: ask the model).
+  const constantFeed = Float64Array.from(feedModels, (m) => (m instanceof ConstantLatency ? m.ns : NaN));
   const feedSample = (v: number, c: MarketChunk, r: number): number => {
-    const model = feedModels[v]!;
-    const t = Math.max(lastDelivery[v]!, c.effNs[r]! + model.sample(c.effNs[r]!, c.localNs[r]! - c.effNs[r]!));
+    const eff = c.effNs[r]!;
+    const k = constantFeed[v]!;
+    const t = Math.max(lastDelivery[v]!, eff + (k === k ? k : feedModels[v]!.sample(eff, c.localNs[r]! - eff)));
     lastDelivery[v] = t;
     return t;
   };
