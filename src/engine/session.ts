@@ -9,7 +9,7 @@ import { buildVenueLatency, describeVenueLatency, type VenueLatencyOptions } fro
 import { defaultFees, parseFees } from '../simulation/fees.js';
 import { defaultRateLimit, parseRateLimit } from '../simulation/rate-limit.js';
 import { parseQueueModel } from '../simulation/queue.js';
-import { contractSpec, settlementAsset } from '../simulation/accounting.js';
+import { contractSpec } from '../simulation/accounting.js';
 import { loadMarketData, type MarketData } from './market-data.js';
 import { runReplay, type ReplayResult, type VenueSetup } from './replay.js';
 
@@ -224,4 +224,3 @@ function summarize(prep: PreparedRun, data: MarketData, opts: RunOptions, setups
   };
 }
 
-export { settlementAsset };
