@@ -81,9 +81,8 @@ class MarketCursor {
     readonly order: number,
     private readonly problems: ProblemLog,
   ) {}
-  get file(): string {
-    return path.basename(this.files[Math.min(Math.max(this.fileIdx, 0), this.files.length - 1)]!.file);
-  }
+  /** The current file's name (for raw rows and messages). */
+  file = '';
   get symbol(): string {
     return this.files[0]!.symbol;
   }
@@ -106,6 +105,7 @@ class MarketCursor {
         continue;
       }
       if (++this.fileIdx >= this.files.length) return false;
+      this.file = path.basename(this.files[this.fileIdx]!.file);
       this.iter = readLines(this.files[this.fileIdx]!.file, this.problems);
     }
   }

@@ -27,8 +27,9 @@ interface BufferedDiff {
   U: number;
   u: number;
   pu: number;
-  b: unknown[];
-  a: unknown[];
+  /** Parsed levels: price, size, price, size ... */
+  b: Float64Array;
+  a: Float64Array;
   place: InputPlace;
 }
 
@@ -181,10 +182,8 @@ export class BinanceNormalizer {
     const pu = this.futures ? int(d.pu, 'pu') : U - 1;
     // Futures carry the matching-engine time T; spot only the event time E.
     const exchTs = ms(this.futures ? (d.T ?? d.E) : d.E, this.futures ? 'T' : 'E');
-    const b = levels(d.b, 'b');
-    const a = levels(d.a, 'a');
-    validateLevels(b, 'b');
-    validateLevels(a, 'a');
+    const b = parseLevels(levels(d.b, 'b'), 'b');
+    const a = parseLevels(levels(d.a, 'a'), 'a');
     const st = this.depthOf(symbol);
     const diff: BufferedDiff = { localTs, exchTs, U, u, pu, b, a, place };
     if (!st.synced) {
@@ -224,14 +223,14 @@ export class BinanceNormalizer {
   private writeDiff(st: DepthState, diff: BufferedDiff, extraFlags: number): void {
     const id = BigInt(diff.u);
     const prev = BigInt(st.chainId);
-    const n = diff.b.length + diff.a.length;
+    const n = (diff.b.length + diff.a.length) / 2;
     let k = 0;
     for (const side of [Side.Bid, Side.Ask]) {
-      for (const lvl of side === Side.Bid ? diff.b : diff.a) {
-        const [p, q] = lvl as [string, string];
+      const lv = side === Side.Bid ? diff.b : diff.a;
+      for (let i = 0; i < lv.length; i += 2) {
         k++;
         const flags = extraFlags | (k === n ? Flag.MessageEnd : 0);
-        this.sink.event(st.stream, diff.localTs, diff.exchTs, EventKind.BookLevel, side, Number(p), Number(q), id, prev, flags);
+        this.sink.event(st.stream, diff.localTs, diff.exchTs, EventKind.BookLevel, side, lv[i]!, lv[i + 1]!, id, prev, flags);
       }
     }
     st.lastId = diff.u;
@@ -244,10 +243,8 @@ export class BinanceNormalizer {
     const symbol = typeof d.symbol === 'string' ? d.symbol : symbolHint;
     if (!symbol) throw new BadField('snapshot does not name its symbol and none is known for this input');
     const lid = int(d.lastUpdateId, 'lastUpdateId');
-    const bids = levels(d.bids, 'bids');
-    const asks = levels(d.asks, 'asks');
-    validateLevels(bids, 'bids');
-    validateLevels(asks, 'asks');
+    const bids = parseLevels(levels(d.bids, 'bids'), 'bids');
+    const asks = parseLevels(levels(d.asks, 'asks'), 'asks');
     const st = this.depthOf(symbol);
     this.stats.snapshots++;
     // Drop what the snapshot already contains.
@@ -265,19 +262,19 @@ export class BinanceNormalizer {
     const exchTs = d.T !== undefined ? ms(d.T, 'T') : d.E !== undefined ? ms(d.E, 'E') : (first?.exchTs ?? localTs);
     const snapFlags = Flag.FromRest | (d.T === undefined && d.E === undefined && !first ? Flag.NoExchangeTime : 0);
     const id = BigInt(lid);
-    const rows = bids.length + asks.length;
+    const rows = (bids.length + asks.length) / 2;
     if (rows === 0) {
       this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, Side.None, NaN, 0, id, -1n, snapFlags | Flag.SnapshotBegin | Flag.SnapshotEnd | Flag.MessageEnd);
     } else {
       let k = 0;
       for (const side of [Side.Bid, Side.Ask]) {
-        for (const lvl of side === Side.Bid ? bids : asks) {
-          const [p, q] = lvl as [string, string];
+        const lv = side === Side.Bid ? bids : asks;
+        for (let i = 0; i < lv.length; i += 2) {
           k++;
           let flags = snapFlags;
           if (k === 1) flags |= Flag.SnapshotBegin;
           if (k === rows) flags |= Flag.SnapshotEnd | Flag.MessageEnd;
-          this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, side, Number(p), Number(q), id, -1n, flags);
+          this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, side, lv[i]!, lv[i + 1]!, id, -1n, flags);
         }
       }
     }
@@ -329,11 +326,14 @@ export class BinanceNormalizer {
   }
 }
 
-function validateLevels(arr: unknown[], field: string): void {
+/** [[price, size], ...] as decimal strings, checked and parsed once: price, size, price, size ... */
+function parseLevels(arr: unknown[], field: string): Float64Array {
+  const out = new Float64Array(arr.length * 2);
   for (let i = 0; i < arr.length; i++) {
     const l = arr[i];
     if (!Array.isArray(l) || l.length < 2) throw new BadField(`field "${field}[${i}]" must be [price, size], got ${JSON.stringify(l)}`);
-    num(l[0], `${field}[${i}][0]`);
-    num(l[1], `${field}[${i}][1]`);
+    out[2 * i] = num(l[0], `${field}[${i}][0]`);
+    out[2 * i + 1] = num(l[1], `${field}[${i}][1]`);
   }
+  return out;
 }
