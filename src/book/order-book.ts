@@ -256,6 +256,17 @@ export class OrderBook {
     return (side > 0 ? this.bids : this.asks).set(price, size);
   }
 
+  /** The level's size before the last setLevel(). */
+  lastPrev = 0;
+
+  /**
+   * set() for hot loops: the previous size goes to `lastPrev` instead of a return value, which V8 boxes
+   * (allocates) whenever it does not inline the call.
+   */
+  setLevel(side: number, price: number, size: number): void {
+    this.lastPrev = (side > 0 ? this.bids : this.asks).set(price, size);
+  }
+
   clear(): void {
     this.bids.clear();
     this.asks.clear();

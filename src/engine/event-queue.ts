@@ -20,6 +20,9 @@ export class EventQueue<T> {
   private size = 0;
   private nextSlot = 0;
   private counter = 0;
+  /** The earliest event's time (Infinity when empty), readable without a call: a double returned from a
+   *  function that is not inlined is boxed, and the replay loop asks this for every row. */
+  readonly head = new Float64Array([Infinity]);
 
   get length(): number {
     return this.size;
@@ -45,6 +48,7 @@ export class EventQueue<T> {
     this.seq[slot] = this.counter++;
     this.payload[slot] = payload;
     let i = this.size++;
+    if (time < this.head[0]!) this.head[0] = time;
     if (i >= this.heap.length) {
       const h = new Int32Array(this.heap.length * 2);
       h.set(this.heap);
@@ -76,6 +80,7 @@ export class EventQueue<T> {
       i = c;
     }
     if (this.size > 0) this.heap[i] = last;
+    this.head[0] = this.size > 0 ? this.time[this.heap[0]!]! : Infinity;
     return value;
   }
 

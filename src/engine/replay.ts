@@ -20,7 +20,7 @@ import { OrderBook } from '../book/order-book.js';
 import { EventKind, Flag } from '../data/types.js';
 import { Account, contractSpec, settlementAsset } from '../simulation/accounting.js';
 import { ConstantLatency } from '../simulation/latency.js';
-import { SimulatedVenue, type ExchangeUpdate } from '../simulation/matching.js';
+import { levelMatters, SimulatedVenue, tradeMatters, type ExchangeUpdate } from '../simulation/matching.js';
 import type { FeeModel, LatencyModel, QueueModel, RateLimiter, Rng, VenueLatency } from '../simulation/types.js';
 import type { Balances, BookView, Context, OrderRequest, OrderUpdate, Strategy, TradeView } from '../strategy/api.js';
 import { EventClass, EventQueue } from './event-queue.js';
@@ -185,6 +185,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   const V = data.venues.length;
   const equityInterval = cfg.equityIntervalNs ?? 1e9;
   const queue = new EventQueue<Pending | { update: ExchangeUpdate } | { timer: string }>();
+  const queueHead = queue.head;
   const exBooks = data.venues.map(() => new OrderBook());
   const exState = data.venues.map(() => ({ valid: false }));
   const sBooks = data.venues.map(() => new StrategyBook());
@@ -201,7 +202,8 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   const log: string[] = [];
   let nextOrderId = 1;
   let nextTimer = 1;
-  let now = 0;
+  // Strategy time lives in a typed array: a captured `let` holding a double is re-boxed on every write.
+  const clock = new Float64Array(1);
 
   // Per-venue row streams (each venue's rows in recorded order), for both timelines.
   const venueRows = data.byVenue;
@@ -253,7 +255,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   const tradeView: TradeView = { venue: 0, price: 0, size: 0, side: 1, exchangeTimeNs: 0 };
 
   const ctx: Context = {
-    now: () => now,
+    now: () => clock[0]!,
     venues: data.venues,
     venue(exchange, symbol) {
       const i = data.venues.findIndex((x) => x.exchange === exchange && x.symbol.toUpperCase() === symbol.toUpperCase());
@@ -296,7 +298,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
         price,
         size: req.size,
         tag: req.tag,
-        sentNs: now,
+        sentNs: clock[0]!,
         arrivedNs: NaN,
         finalStatus: 'pending',
         reason: undefined,
@@ -320,16 +322,17 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     },
     setTimer(atNs, id) {
       const name = id ?? `timer-${nextTimer++}`;
-      queue.push(Math.max(atNs, now), EventClass.Timer, { timer: name });
+      queue.push(Math.max(atNs, clock[0]!), EventClass.Timer, { timer: name });
       return name;
     },
     random: cfg.rng,
     log(message) {
-      log.push(`${(now / 1e6).toFixed(3)}ms ${message}`);
+      log.push(`${(clock[0]! / 1e6).toFixed(3)}ms ${message}`);
     },
   };
 
   function send(v: number, op: 'new' | 'cancel' | 'modify', p: Pending): void {
+    const now = clock[0]!;
     const at = Math.max(lastArrival[v]!, now + cfg.venues[v]!.latency.order[op].sample(now, NaN));
     lastArrival[v] = at;
     queue.push(at, EventClass.OrderArrival, p);
@@ -374,7 +377,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
         s.lastFillFee = f.fee;
         s.lastFillMaker = f.maker;
         known[u.venue]!.applyFill(f);
-        fills.push({ orderId: u.orderId, venue: u.venue, side: f.side, price: f.price, size: f.size, maker: f.maker, fee: f.fee, exchangeTimeNs: f.exchangeTimeNs, seenNs: now });
+        fills.push({ orderId: u.orderId, venue: u.venue, side: f.side, price: f.price, size: f.size, maker: f.maker, fee: f.fee, exchangeTimeNs: f.exchangeTimeNs, seenNs: clock[0]! });
         break;
       }
       case 'cancelled':
@@ -422,10 +425,16 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   for (let v = 0; v < V; v++) exNext[v] = venueRows[v]![0] ? venueRows[v]![0]!.effNs[0]! : Infinity;
 
   /** Applies venue v's exchange-side rows in order while they come before `bound` (see the tie rule). */
-  const runExchange = (v: number, otherT: number, otherV: number, strategyT: number): void => {
+  // Bounds for the two runners, passed in a typed array: doubles passed as arguments are boxed per call, and
+  // the runners are entered for every few rows when the timelines interleave closely.
+  const bounds = new Float64Array(2);
+  const runExchange = (v: number, otherV: number): void => {
+    const otherT = bounds[0]!;
+    const strategyT = bounds[1]!;
     const cur = exCur[v]!;
     const rows = venueRows[v]!;
     const sim = sims[v]!;
+    const ranges = sim.ranges;
     const book = exBooks[v]!;
     const st = exState[v]!;
     let c = rows[cur.chunk]!;
@@ -433,7 +442,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     for (;;) {
       const t = c.effNs[r]!;
       // Exchange rows go before anything else at their time, and before other venues' rows by venue index.
-      if (t > strategyT || t > queue.peekTime() || t > otherT || (t === otherT && otherV < v)) break;
+      if (t > strategyT || t > queueHead[0]! || t > otherT || (t === otherT && otherV < v)) break;
       if (t >= nextEquityAt) {
         while (t >= nextEquityAt) {
           eqT.push(nextEquityAt);
@@ -444,11 +453,11 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
       const kind = c.kind[r]!;
       const flags = c.flags[r]!;
       if (kind === K_TRADE) {
-        if (!(flags & F_OFF_BOOK)) sim.onTrade(c.price[r]!, c.size[r]!, c.side[r]!, t);
+        if (!(flags & F_OFF_BOOK) && tradeMatters(ranges, c.price[r]!, c.side[r]!)) sim.onTrade(c.price[r]!, c.size[r]!, c.side[r]!, t);
       } else if (kind === K_LEVEL) {
         if (st.valid) {
-          const prev = book.set(c.side[r]!, c.price[r]!, c.size[r]!);
-          sim.onLevel(c.side[r]!, c.price[r]!, prev, c.size[r]!, t);
+          book.setLevel(c.side[r]!, c.price[r]!, c.size[r]!);
+          if (levelMatters(ranges, c.side[r]!, c.price[r]!)) sim.onLevel(c.side[r]!, c.price[r]!, book.lastPrev, c.size[r]!, t);
         }
       } else {
         applyRow(book, kind, flags, c.side[r]!, c.price[r]!, c.size[r]!, st);
@@ -473,7 +482,8 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   };
 
   /** Delivers venue v's rows to the strategy while they come before every other pending event. */
-  const runStrategy = (v: number, otherT: number, otherV: number): void => {
+  const runStrategy = (v: number, otherV: number): void => {
+    const otherT = bounds[0]!;
     const cur = sCur[v]!;
     const rows = venueRows[v]!;
     const sb = sBooks[v]!;
@@ -482,12 +492,12 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     const exchangeT = minExchange();
     for (;;) {
       const t = sTime[v]!;
-      const qT = queue.peekTime();
+      const qT = queueHead[0]!;
       // Market data reaches the strategy after the exchange moved at that time and after order arrivals,
       // but before responses and timers of the same time.
       if (t === Infinity || t >= exchangeT || t > qT || (t === qT && queue.peekClass() === EventClass.OrderArrival)) break;
       if (t > otherT || (t === otherT && otherV < v)) break;
-      now = t;
+      clock[0] = t;
       const c = rows[cur.chunk]!;
       const r = cur.row;
       const kind = c.kind[r]!;
@@ -509,7 +519,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
         }
       } else if (kind === K_LEVEL) {
         if (sb.valid) {
-          book.set(c.side[r]!, c.price[r]!, c.size[r]!);
+          book.setLevel(c.side[r]!, c.price[r]!, c.size[r]!);
           if (flags & F_MESSAGE_END && onBook) onBook.call(strategy, ctx, v);
         }
       } else {
@@ -574,7 +584,9 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
         firstNs = exT;
         nextEquityAt = Math.ceil(exT / equityInterval) * equityInterval;
       }
-      runExchange(exV, ex2T, ex2V, sT);
+      bounds[0] = ex2T;
+      bounds[1] = sT;
+      runExchange(exV, ex2V);
       continue;
     }
     if (queue.peekClass() === EventClass.OrderArrival && qT <= sT) {
@@ -585,17 +597,18 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     }
     if (sV >= 0 && sT <= qT) {
       // 3. market data reaching the strategy
-      runStrategy(sV, s2T, s2V);
+      bounds[0] = s2T;
+      runStrategy(sV, s2V);
       continue;
     }
     // 4./5. responses and timers reaching the strategy
-    now = qT;
+    clock[0] = qT;
     const item = queue.pop();
     if ('update' in item) deliver(item.update);
     else if ('timer' in item) strategy.onTimer?.(ctx, item.timer);
   }
   strategy.onEnd?.(ctx);
-  const lastNs = Math.max(now, ...exCur.map((_, v) => lastEff(venueRows[v]!)));
+  const lastNs = Math.max(clock[0]!, ...exCur.map((_, v) => lastEff(venueRows[v]!)));
   eqT.push(lastNs);
   eqV.push(equityNow());
 

@@ -83,6 +83,17 @@ export interface SimulatedVenueOptions {
   emit: (update: ExchangeUpdate) => void;
 }
 
+/** See SimulatedVenue.levelMatters; `r` is its `ranges`. */
+export function levelMatters(r: Float64Array, side: number, price: number): boolean {
+  if (r[4] !== 0) return true;
+  return side > 0 ? (price >= r[0]! && price <= r[1]!) || price >= r[2]! : (price >= r[2]! && price <= r[3]!) || price <= r[1]!;
+}
+
+/** See SimulatedVenue.tradeMatters. */
+export function tradeMatters(r: Float64Array, price: number, aggressorSide: number): boolean {
+  return aggressorSide < 0 ? price <= r[1]! : aggressorSide > 0 && price >= r[2]!;
+}
+
 /**
  * Float tolerance, relative: a remainder or an available size at most this fraction of the order's (or the
  * level's) size is treated as zero, so that summing decimal sizes never leaves 1e-17 dust to trade.
@@ -260,12 +271,59 @@ export class SimulatedVenue {
   // Market data, in exchange-time order.
 
   /**
+   * [bidLo, bidHi, askLo, askHi]: price ranges of the resting orders (an empty side: Infinity, -Infinity), and
+   * [4] the number of prices with liquidity taken. A typed array, so the engine's loop reads them without a
+   * call (see levelMatters).
+   */
+  readonly ranges = Float64Array.of(Infinity, -Infinity, Infinity, -Infinity, 0);
+
+  private countConsumed(): void {
+    this.ranges[4] = this.consumedBid.size + this.consumedAsk.size;
+  }
+
+  private updateRanges(): void {
+    let bidLo = Infinity;
+    let bidHi = -Infinity;
+    let askLo = Infinity;
+    let askHi = -Infinity;
+    for (const o of this.bids) {
+      if (o.price < bidLo) bidLo = o.price;
+      if (o.price > bidHi) bidHi = o.price;
+    }
+    for (const o of this.asks) {
+      if (o.price < askLo) askLo = o.price;
+      if (o.price > askHi) askHi = o.price;
+    }
+    const r = this.ranges;
+    r[0] = bidLo;
+    r[1] = bidHi;
+    r[2] = askLo;
+    r[3] = askHi;
+    r[4] = this.consumedBid.size + this.consumedAsk.size;
+  }
+
+  /**
+   * Whether a change of this book level can matter here: it is in a resting order's price range (queue), it
+   * could quote through a resting order of the other side, or liquidity was taken. The engine's loop inlines
+   * the same test on `ranges` (passing doubles to a call it cannot inline allocates, on every row); a false
+   * "yes" only costs a call.
+   */
+  levelMatters(side: number, price: number): boolean {
+    return levelMatters(this.ranges, side, price);
+  }
+
+  /** Whether a trade at `price` can fill a resting order (a sell at or below a bid, a buy at or above an ask). */
+  tradeMatters(price: number, aggressorSide: number): boolean {
+    return tradeMatters(this.ranges, price, aggressorSide);
+  }
+
+  /**
    * The engine has just applied one book row: level `price` of `side` (+1 bid, -1 ask) went from `prevSize` to
    * `newSize` (0 = deleted).
    */
   onLevel(side: number, price: number, prevSize: number, newSize: number, atNs: number): void {
     if (side > 0) {
-      if (this.consumedBid.size !== 0) this.consumedBid.delete(price);
+      if (this.consumedBid.size !== 0 && this.consumedBid.delete(price)) this.countConsumed();
       if (this.bids.length === 0 && this.asks.length === 0) return;
       this.enter();
       try {
@@ -275,7 +333,7 @@ export class SimulatedVenue {
         this.busy = false;
       }
     } else {
-      if (this.consumedAsk.size !== 0) this.consumedAsk.delete(price);
+      if (this.consumedAsk.size !== 0 && this.consumedAsk.delete(price)) this.countConsumed();
       if (this.bids.length === 0 && this.asks.length === 0) return;
       this.enter();
       try {
@@ -316,6 +374,7 @@ export class SimulatedVenue {
   onSnapshot(atNs: number): void {
     this.consumedBid.clear();
     this.consumedAsk.clear();
+    this.countConsumed();
     if (this.bids.length === 0 && this.asks.length === 0) return;
     this.enter();
     try {
@@ -366,6 +425,7 @@ export class SimulatedVenue {
       let q = avail < o.remaining ? avail : o.remaining;
       if (o.remaining - q <= o.size * REL_EPS) q = o.remaining;
       consumed.set(price, (consumed.get(price) ?? 0) + q);
+      this.countConsumed();
       this.fill(o, price, q, false, atNs);
     }
   }
@@ -378,6 +438,7 @@ export class SimulatedVenue {
     o.traded = 0;
     list.push(o);
     this.open.set(o.id, o);
+    this.updateRanges();
   }
 
   /** Remove a resting order (cancel, modify). */
@@ -386,6 +447,7 @@ export class SimulatedVenue {
     const i = list.indexOf(o);
     if (i >= 0) list.splice(i, 1);
     this.open.delete(o.id);
+    this.updateRanges();
   }
 
   /** Drop filled orders from a list, keeping the others' order. */
@@ -396,7 +458,10 @@ export class SimulatedVenue {
       if (o.remaining > 0) list[w++] = o;
       else this.open.delete(o.id);
     }
-    list.length = w;
+    if (list.length !== w) {
+      list.length = w;
+      this.updateRanges();
+    }
   }
 
   /** Queue update for our orders resting at `price` after the recorded level changed. */
