@@ -240,16 +240,21 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   const feedModels: LatencyModel[] = cfg.venues.map((s) => s.latency.feed);
   // A constant feed latency needs no call per row (NaN: ask the model).
   const constantFeed = Float64Array.from(feedModels, (m) => (m instanceof ConstantLatency ? m.ns : NaN));
-  const feedSample = (v: number, c: MarketChunk, r: number): number => {
+  /** Schedules row r of chunk c to reach the strategy: sets sTime[v] (no return value: it would be boxed). */
+  const scheduleDelivery = (v: number, c: MarketChunk | undefined, r: number): void => {
+    if (!c) {
+      sTime[v] = Infinity;
+      return;
+    }
     const eff = c.effNs[r]!;
     const k = constantFeed[v]!;
     const t = Math.max(lastDelivery[v]!, eff + (k === k ? k : feedModels[v]!.sample(eff, c.localNs[r]! - eff)));
     lastDelivery[v] = t;
-    return t;
+    sTime[v] = t;
   };
   for (let v = 0; v < V; v++) {
     const c = venueRows[v]![0];
-    sTime[v] = c ? feedSample(v, c, 0) : Infinity;
+    scheduleDelivery(v, c, 0);
   }
 
   const tradeView: TradeView = { venue: 0, price: 0, size: 0, side: 1, exchangeTimeNs: 0 };
@@ -507,7 +512,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
         cur.chunk++;
       }
       const nc = rows[cur.chunk];
-      sTime[v] = nc ? feedSample(v, nc, cur.row) : Infinity;
+      scheduleDelivery(v, nc, cur.row);
       if (kind === K_TRADE) {
         if (strategy.onTrade) {
           tradeView.venue = v;
