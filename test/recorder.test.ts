@@ -651,7 +651,7 @@ describe.skipIf(!HAVE_SIM)('recording the simulator', () => {
 
   it('REST 429: waits for Retry-After, then the snapshot goes through', async () => {
     const { startExchangeSim } = await loadSim();
-    const sim = await startExchangeSim({ dataset: DATASET, port: 0, speed: 'max' });
+    const sim = await startExchangeSim({ dataset: DATASET, port: 0, speed: 50 });
     sim.fault({ kind: 'rest-429', count: 2 });
     const out = path.join(tempDir('latencylab-rec-'), 'ds');
     const rec = await startRecorder({ exchange: 'binance-usdm', symbols: ['BTCUSDT'], out, url: sim.baseUrl('binance-usdm'), ...FAST });

@@ -1,6 +1,8 @@
 // The simulator's replay clock: plays a dataset's recorded frames (raw table, kind "received") at their
 // recorded local times divided by the speed, and applies the normalized events to the books in step, so
-// that when a frame recorded at time t goes out, every event up to t has been applied.
+// that when a frame recorded at time t goes out, every event up to t has been applied. Streams without
+// recorded frames get theirs synthesized: their rows are grouped into messages (synth.ts) and handed to the
+// exchange's server side at their local time, right after they are applied.
 //
 // A dataset is read one segment at a time (events and raw frames of one segment cover the same time
 // range), so memory stays bounded by one segment whatever the dataset's length.
@@ -12,8 +14,9 @@ import type { Dataset, EventBatch } from '../data/reader.js';
 import type { SegmentInfo } from '../data/manifest.js';
 import { ensureUnpacked, forEachBatch } from '../data/segments.js';
 import { relativeNs } from '../data/time.js';
-import { isExchangeId, RawKind, type ExchangeId } from '../data/types.js';
+import { Flag, isExchangeId, RawKind, type ExchangeId } from '../data/types.js';
 import type { ReplayFrame } from './types.js';
+import { channelKey, MessageAssembler, type EventMessage, type FrameClassifier } from './synth.js';
 
 interface LoadedSegment {
   frames: ReplayFrame[];
@@ -82,9 +85,22 @@ export function loadSegment(ds: Dataset, seg: SegmentInfo, served: ReadonlySet<E
   return { frames, events };
 }
 
-/** Exchanges that have recorded frames in the dataset (a scan of the raw tables' exchange column). */
-export function exchangesWithFrames(ds: Dataset): ExchangeId[] {
+export interface RecordedFrames {
+  /** Exchanges with recorded frames (whether or not the simulator serves them). */
+  exchanges: ExchangeId[];
+  /** channelKey(exchange, symbol, channel) of every channel with at least one recorded frame. */
+  channels: Set<string>;
+}
+
+/**
+ * A scan of the raw tables (kind "received"): which exchanges, and which (exchange, symbol, channel) of the
+ * exchanges that have a classifier, have recorded frames. Only a prefix of each frame is read where that
+ * names it (the classifiers fall back to the whole text).
+ */
+export function scanRecordedFrames(ds: Dataset, classifiers: ReadonlyMap<ExchangeId, FrameClassifier>): RecordedFrames {
   const found = new Set<ExchangeId>();
+  const channels = new Set<string>();
+  const decoder = new TextDecoder();
   for (const seg of ds.segments) {
     if (!seg.raw) continue;
     const file = path.join(ds.dir, seg.raw);
@@ -92,15 +108,29 @@ export function exchangesWithFrames(ds: Dataset): ExchangeId[] {
     forEachBatch(file, (batch) => {
       const kind = values<Uint8Array>(batch, 'kind');
       const ex = batch.getChild('exchange')!;
+      const dataCol = batch.getChild('data')!.data[0]!;
+      const offsets = dataCol.valueOffsets as Int32Array;
+      const bytes = dataCol.values as Uint8Array;
       for (let i = 0; i < batch.numRows; i++) {
         if (kind[i] !== RawKind.Received) continue;
         const e = ex.get(i) as string;
-        if (isExchangeId(e)) found.add(e);
+        if (!isExchangeId(e)) continue;
+        found.add(e);
+        const classify = classifiers.get(e);
+        if (!classify) continue;
+        const start = offsets[i]!;
+        const end = offsets[i + 1]!;
+        let c = classify(decoder.decode(bytes.subarray(start, Math.min(end, start + PREFIX_BYTES))));
+        if (c === null && end - start > PREFIX_BYTES) c = classify(decoder.decode(bytes.subarray(start, end)));
+        if (c !== null) channels.add(channelKey(e, c.symbol, c.channel));
       }
     });
   }
-  return [...found];
+  return { exchanges: [...found], channels };
 }
+
+/** A frame's first bytes name its stream in every layout the exchanges use. */
+const PREFIX_BYTES = 160;
 
 export interface ReplayClockOptions {
   speed: number | 'max';
@@ -108,6 +138,13 @@ export interface ReplayClockOptions {
   served: ReadonlySet<ExchangeId>;
   /** A frame's time has come. */
   dispatch(frame: ReplayFrame): void;
+  /**
+   * Per stream index: bit mask (bit = event kind) of the rows the dataset holds no recorded frames for.
+   * Those rows are grouped into messages and handed to `dispatchMessage` at their local time.
+   */
+  synthKinds?: Uint16Array;
+  /** A synthesized stream's message (its rows are already applied to the books). */
+  dispatchMessage?(m: EventMessage): void;
   /** Speed 'max' waits while this holds (a client's socket buffer is full). */
   backpressured(): boolean;
   /** The dataset starts again (loop). */
@@ -164,6 +201,14 @@ export class ReplayClock {
 
   private async run(): Promise<void> {
     const { speed } = this.opts;
+    const synthKinds = this.opts.synthKinds;
+    const dispatchMessage = this.opts.dispatchMessage;
+    const synth = synthKinds !== undefined && dispatchMessage !== undefined && synthKinds.some((m) => m !== 0);
+    const assembler = new MessageAssembler();
+    const emit = (m: EventMessage) => {
+      dispatchMessage!(m);
+      this.framesReplayed++;
+    };
     for (;;) {
       let t0: number | null = null;
       let wall0 = 0;
@@ -173,22 +218,43 @@ export class ReplayClock {
         const { frames, events } = loadSegment(this.ds, seg, this.opts.served);
         // Reading a segment takes wall time the recording did not: the schedule moves by as much.
         wall0 += performance.now() - loadStart;
+        // Times at which a synthesized message is complete (its MessageEnd row), in row order.
+        const due: number[] = [];
+        if (synth) {
+          for (const b of events) {
+            for (let i = 0; i < b.length; i++) {
+              if ((b.flags[i]! & Flag.MessageEnd) !== 0 && ((synthKinds![b.stream[i]!] ?? 0) >> b.kind[i]!) & 1) due.push(b.localNs[i]!);
+            }
+          }
+        }
         let bi = 0;
         let ri = 0;
         const applyUpTo = (t: number) => {
           while (bi < events.length) {
             const b = events[bi]!;
             const n = b.length;
-            while (ri < n && b.localNs[ri]! <= t) this.books.apply(b, ri++);
+            if (synth) {
+              while (ri < n && b.localNs[ri]! <= t) {
+                this.books.apply(b, ri);
+                if (((synthKinds![b.stream[ri]!] ?? 0) >> b.kind[ri]!) & 1) assembler.add(b, ri, emit);
+                ri++;
+              }
+            } else {
+              while (ri < n && b.localNs[ri]! <= t) this.books.apply(b, ri++);
+            }
             if (ri < n) return;
             bi++;
             ri = 0;
           }
         };
         let sinceYield = 0;
-        for (const f of frames) {
+        let fi = 0;
+        let di = 0;
+        while (fi < frames.length || di < due.length) {
+          const f = fi < frames.length ? frames[fi]! : null;
+          const t = f !== null && (di >= due.length || f.t <= due[di]!) ? f.t : due[di]!;
           if (t0 === null) {
-            t0 = f.t;
+            t0 = t;
             wall0 = performance.now();
           }
           if (speed === 'max') {
@@ -197,17 +263,22 @@ export class ReplayClock {
               sinceYield = 0;
             }
           } else {
-            const wait = wall0 + (f.t - t0) / 1e6 / speed - performance.now();
+            const wait = wall0 + (t - t0) / 1e6 / speed - performance.now();
             if (wait >= 1) {
               await sleep(wait);
               sinceYield = 0;
             }
           }
           if (this.stopped) return;
-          applyUpTo(f.t);
-          this.position = f.t;
-          this.opts.dispatch(f);
-          this.framesReplayed++;
+          // Synthesized messages of time <= t go out here, each right after its rows are applied.
+          applyUpTo(t);
+          while (di < due.length && due[di]! <= t) di++;
+          this.position = t;
+          if (f !== null && f.t === t) {
+            this.opts.dispatch(f);
+            this.framesReplayed++;
+            fi++;
+          }
           if (++sinceYield >= 256) {
             sinceYield = 0;
             await yieldToLoop();
@@ -218,6 +289,7 @@ export class ReplayClock {
       this.passes++;
       if (!this.opts.loop || this.stopped) break;
       this.books.reset();
+      assembler.reset();
       this.opts.restart();
       await yieldToLoop();
     }

@@ -9,18 +9,31 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { BookBuilder } from '../book/book-builder.js';
 import { openDataset } from '../data/reader.js';
 import { NS_PER_MS } from '../data/time.js';
-import { isExchangeId, type ExchangeId } from '../data/types.js';
-import { BinanceSimServer } from '../exchanges/binance/sim-server.js';
-import { BybitSimServer } from '../exchanges/bybit/sim-server.js';
-import { OkxSimServer } from '../exchanges/okx/sim-server.js';
+import { EVENT_KIND_NAMES, isExchangeId, type ExchangeId } from '../data/types.js';
+import { BinanceSimServer, binanceFrameChannel } from '../exchanges/binance/sim-server.js';
+import { BybitSimServer, bybitFrameChannel } from '../exchanges/bybit/sim-server.js';
+import { OkxSimServer, okxFrameChannel } from '../exchanges/okx/sim-server.js';
 import { SimConnection } from './connection.js';
-import { exchangesWithFrames, ReplayClock } from './replay.js';
+import { ReplayClock, scanRecordedFrames } from './replay.js';
+import { channelKey, kindMask, type EventMessage, type FrameClassifier, type SynthChannel } from './synth.js';
 import type { ExchangeSim, ExchangeSimOptions, ExchangeSimStats, Fault, FaultPlanEntry, SimContext, SimExchangeServer } from './types.js';
 
 export type { ExchangeSim, ExchangeSimOptions, ExchangeSimStats, Fault, FaultPlan, FaultPlanEntry } from './types.js';
 
 /** Exchanges the simulator has a server side for. */
 export const SIM_EXCHANGES: readonly ExchangeId[] = ['binance-spot', 'binance-usdm', 'binance-coinm', 'bybit-spot', 'bybit-linear', 'okx'];
+
+/** How each served exchange's recorded frames name their symbol and channel (for the raw scan). */
+const CLASSIFIERS = new Map<ExchangeId, FrameClassifier>([
+  ['binance-spot', binanceFrameChannel],
+  ['binance-usdm', binanceFrameChannel],
+  ['binance-coinm', binanceFrameChannel],
+  ['bybit-spot', bybitFrameChannel],
+  ['bybit-linear', bybitFrameChannel],
+  ['okx', okxFrameChannel],
+]);
+
+const CHANNELS: readonly SynthChannel[] = ['trade', 'book', 'bbo'];
 
 /** Sockets holding more than this (bytes) hold back a speed-'max' replay. */
 const HIGH_WATER = 1 << 20;
@@ -75,9 +88,26 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
 
   const ds = openDataset(opts.dataset);
   const books = new BookBuilder(ds.streams.length);
-  const recorded = exchangesWithFrames(ds);
-  const served = recorded.filter((e) => SIM_EXCHANGES.includes(e));
-  for (const e of recorded) if (!served.includes(e)) log(`${e}: recorded, but the simulator has no server side for it`);
+  // Channels with recorded frames are replayed from them; the dataset's other streams (no raw table, or
+  // no frames for that symbol and channel) get frames synthesized from their events.
+  const recorded = scanRecordedFrames(ds, CLASSIFIERS);
+  const inDataset = new Set<ExchangeId>([...recorded.exchanges, ...ds.streams.map((s) => s.exchange)]);
+  const served = [...inDataset].filter((e) => SIM_EXCHANGES.includes(e));
+  for (const e of inDataset) if (!served.includes(e)) log(`${e}: in the dataset, but the simulator has no server side for it`);
+  const synthKinds = new Uint16Array(ds.streams.length);
+  ds.streams.forEach((st, i) => {
+    if (!served.includes(st.exchange)) return;
+    for (const c of CHANNELS) if (!recorded.channels.has(channelKey(st.exchange, st.symbol, c))) synthKinds[i]! |= kindMask(c);
+  });
+  const synthLogged = new Set<number>();
+  const dispatchMessage = (m: EventMessage) => {
+    const st = ds.streams[m.stream]!;
+    if (!synthLogged.has(m.stream * 16 + m.kind)) {
+      synthLogged.add(m.stream * 16 + m.kind);
+      log(`${st.exchange} ${st.symbol}: no recorded frames for ${EVENT_KIND_NAMES[m.kind]} events: synthesizing them`);
+    }
+    sides.get(st.exchange)?.onEventMessage(m);
+  };
   const streamIndex = new Map<string, number>();
   ds.streams.forEach((s, i) => streamIndex.set(`${s.exchange}:${s.symbol.toUpperCase()}`, i));
 
@@ -116,6 +146,8 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
     loop: opts.loop ?? false,
     served: new Set(sides.keys()),
     dispatch: (f) => sides.get(f.exchange)?.onFrame(f),
+    synthKinds,
+    dispatchMessage,
     backpressured: () => {
       for (const c of connections) if (c.buffered > HIGH_WATER) return true;
       return false;

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BookBuilder } from '../book/book-builder.js';
 import type { ExchangeId, StreamInfo } from '../data/types.js';
 import type { SimConnection } from './connection.js';
+import type { EventMessage } from './synth.js';
 
 /** A fault a test (or a user) can inject. */
 export type Fault =
@@ -68,7 +69,7 @@ export interface ExchangeSimStats {
   /** Market-data frames sent, all connections. */
   messagesSent: number;
   bytesSent: number;
-  /** Recorded frames the replay clock has played (whether or not anyone subscribed to them). */
+  /** Recorded frames the replay clock has played, plus messages synthesized from events (whether or not anyone subscribed to them). */
   framesReplayed: number;
   restRequests: number;
   rest429: number;
@@ -86,7 +87,7 @@ export interface ExchangeSim {
   baseUrl(exchange: ExchangeId): string;
   /** http://host:port/<exchange> */
   restUrl(exchange: ExchangeId): string;
-  /** The exchanges the dataset holds recorded frames for (the ones served). */
+  /** The exchanges served: those the dataset holds recorded frames or events for. */
   exchanges: ExchangeId[];
   stats(): ExchangeSimStats;
   /** Inject a fault now: on every open connection (rest-429: on the REST API). */
@@ -134,6 +135,12 @@ export interface SimExchangeServer {
   onRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean;
   /** A recorded frame reached its time: send it to the subscribers. */
   onFrame(frame: ReplayFrame): void;
+  /**
+   * A message (event rows up to MessageEnd) of a stream channel the dataset holds no recorded frames for,
+   * at its local time: send the frames the exchange would have sent for it. Its rows are already applied
+   * to `ctx.books`.
+   */
+  onEventMessage(m: EventMessage): void;
   /** The dataset starts again (loop): forget per-stream state. */
   onRestart(): void;
   /** The frame(s) sent before a 24-hour-limit close, or none. */

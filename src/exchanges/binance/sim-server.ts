@@ -8,12 +8,18 @@
 // Recorded frames go out byte for byte when the client's stream name is the recorded one; any depth speed
 // (@depth, @depth@100ms, @depth@0ms, ...) is served by the recorded diff stream of that symbol.
 //
+// A dataset without recorded frames for a stream (no raw table, or none for that symbol and channel) gets
+// them generated from its events: one depthUpdate per book message (U/u/pu from prev_id/id), one trade per
+// trade row, one bookTicker per BBO pair, under the stream names the recorder subscribes to.
+//
 // REST GET /api/v3/depth (USD-M /fapi/v1/depth, COIN-M /dapi/v1/depth): the book rebuilt from the
 // dataset's events at the replay position, lastUpdateId = the `u` of the last diff already played, so a
 // client following Binance's sync rules bridges it with the next diff.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimConnection } from '../../exchange-sim/connection.js';
 import type { ReplayFrame, SimContext, SimExchangeServer } from '../../exchange-sim/types.js';
+import { decimalText, exchMs, type EventMessage, type FrameChannel, type SynthChannel } from '../../exchange-sim/synth.js';
+import { EventKind, Flag } from '../../data/types.js';
 import type { BinanceExchange } from './normalizer.js';
 
 interface Sub {
@@ -40,6 +46,9 @@ interface DepthState {
   /** Depth frames read for their number formats (the first few are enough: Binance pads to fixed decimals). */
   formatSamples: number;
 }
+
+/** Depth state of a stream synthesized from events: its levels are written as the shortest text, so is REST. */
+const SYNTH_FORMAT = Number.MAX_SAFE_INTEGER;
 
 const STREAM_NAME = /^(?:[a-z0-9_]+@[A-Za-z0-9_@.]+|![A-Za-z0-9_@]+)$/i;
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
@@ -79,6 +88,34 @@ function streamOfPayload(d: Record<string, unknown>): string | null {
     default:
       return null;
   }
+}
+
+/** Channel of a stream key's suffix (keys are lower case). */
+const CHANNEL_OF: Record<string, SynthChannel> = { depth: 'book', trade: 'trade', bookticker: 'bbo' };
+
+/** A recorded frame's symbol and channel (the simulator's raw scan), from the stream name or the payload. */
+export function binanceFrameChannel(text: string): FrameChannel | null {
+  let name: string | null = null;
+  const m = /^\{"stream":"([^"]+)"/.exec(text);
+  if (m) name = m[1]!;
+  else {
+    const e = /^\{"e":"(\w+)","E":\d+,(?:"T":\d+,)?"s":"([^"]+)"/.exec(text) ?? /^\{"u":\d+,"s":"([^"]+)"/.exec(text);
+    if (e && e.length === 3) name = `${e[2]!.toLowerCase()}@${e[1] === 'depthUpdate' ? 'depth' : e[1]!}`;
+    else if (e) name = `${e[1]!.toLowerCase()}@bookTicker`;
+    else {
+      try {
+        const msg = JSON.parse(text) as unknown;
+        if (typeof msg === 'object' && msg !== null && !Array.isArray(msg)) name = streamOfPayload(msg as Record<string, unknown>);
+      } catch {
+        return null; // a prefix, or a malformed frame
+      }
+    }
+  }
+  if (name === null) return null;
+  const key = binanceStreamKey(name);
+  const at = key.indexOf('@');
+  const channel = at > 0 ? CHANNEL_OF[key.slice(at + 1)] : undefined;
+  return channel ? { symbol: key.slice(0, at).toUpperCase(), channel } : null;
 }
 
 function decimals(text: unknown): number {
@@ -297,6 +334,11 @@ export class BinanceSimServer implements SimExchangeServer {
     const key = binanceStreamKey(name);
     const isDepth = key.endsWith('@depth');
     if (isDepth) this.trackDepth(key.slice(0, -6).toUpperCase(), dataText);
+    this.deliver(key, name, dataText, wrappedText, isDepth);
+  }
+
+  /** Send a payload of stream `name` (key `key`) to its subscribers, each under the name it used. */
+  private deliver(key: string, name: string, dataText: string, wrappedText: string | null, isDepth: boolean): void {
     const subs = this.byKey.get(key);
     if (!subs || subs.size === 0) return;
     let rewrapped: string | null = null;
@@ -312,12 +354,17 @@ export class BinanceSimServer implements SimExchangeServer {
     }
   }
 
-  private trackDepth(symbol: string, dataText: string): void {
+  private depthState(symbol: string): DepthState {
     let d = this.depth.get(symbol);
     if (!d) {
       d = { lastU: -1, lastE: -1, lastT: -1, priceDecimals: -1, sizeDecimals: -1, formatSamples: 0 };
       this.depth.set(symbol, d);
     }
+    return d;
+  }
+
+  private trackDepth(symbol: string, dataText: string): void {
+    const d = this.depthState(symbol);
     const u = intField(dataText, 'u');
     if (u < 0) return; // a partial-depth payload ({"lastUpdateId",...}) is not a diff
     d.lastU = u;
@@ -340,6 +387,84 @@ export class BinanceSimServer implements SimExchangeServer {
 
   onRestart(): void {
     this.depth.clear();
+  }
+
+  // ---- frames synthesized from events ----
+
+  onEventMessage(m: EventMessage): void {
+    const symbol = this.ctx.streams[m.stream]!.symbol;
+    const sym = symbol.toLowerCase();
+    const s = JSON.stringify(symbol);
+    const rows = m.rows;
+    switch (m.kind) {
+      case EventKind.BookLevel: {
+        const last = rows[rows.length - 1]!;
+        const u = last.id;
+        const prev = last.prevId;
+        const t = exchMs(last.exchTs);
+        const d = this.depthState(symbol.toUpperCase());
+        d.formatSamples = SYNTH_FORMAT;
+        d.lastU = Number(u);
+        d.lastE = d.lastT = t;
+        const name = `${sym}@${this.futures ? 'depth@0ms' : 'depth@100ms'}`;
+        if (!this.byKey.get(`${sym}@depth`)?.size) return;
+        const b: string[] = [];
+        const a: string[] = [];
+        for (const r of rows) (r.side > 0 ? b : a).push(`["${decimalText(r.price)}","${decimalText(r.size)}"]`);
+        const ids = this.futures ? `"U":${prev + 1n},"u":${u},"pu":${prev}` : `"U":${prev + 1n},"u":${u}`;
+        const times = this.futures ? `"E":${t},"T":${t}` : `"E":${t}`;
+        const data = `{"e":"depthUpdate",${times},"s":${s},${ids},"b":[${b.join(',')}],"a":[${a.join(',')}]}`;
+        this.deliver(`${sym}@depth`, name, data, `{"stream":"${name}","data":${data}}`, true);
+        return;
+      }
+      case EventKind.BookSnapshot: {
+        // Snapshots feed the REST book only; from here a REST snapshot answers with this one's id, and the
+        // next diff (prev_id = this id) bridges it.
+        const last = rows[rows.length - 1]!;
+        if (!(last.flags & Flag.SnapshotEnd)) return;
+        const d = this.depthState(symbol.toUpperCase());
+        d.formatSamples = SYNTH_FORMAT;
+        d.lastU = Number(last.id);
+        d.lastE = d.lastT = exchMs(last.exchTs);
+        return;
+      }
+      case EventKind.Trade:
+        if (!this.byKey.get(`${sym}@trade`)?.size) return;
+        for (const r of rows) {
+          const t = exchMs(r.exchTs);
+          const px = decimalText(r.price);
+          const q = decimalText(r.size);
+          const maker = r.side < 0;
+          const data = this.futures
+            ? `{"e":"trade","E":${t},"T":${t},"s":${s},"t":${r.id},"p":"${px}","q":"${q}","X":"${r.flags & Flag.OffBook ? 'NA' : 'MARKET'}","m":${maker}}`
+            : `{"e":"trade","E":${t},"s":${s},"t":${r.id},"p":"${px}","q":"${q}","T":${t},"m":${maker},"M":true}`;
+          this.playSynth(`${sym}@trade`, data);
+        }
+        return;
+      case EventKind.BestBidOffer: {
+        if (!this.byKey.get(`${sym}@bookticker`)?.size) return;
+        const bid = rows.find((r) => r.side > 0);
+        const ask = rows.find((r) => r.side < 0);
+        const last = rows[rows.length - 1]!;
+        const px = (r: typeof bid) => (r && Number.isFinite(r.price) ? decimalText(r.price) : '0');
+        const qty = (r: typeof bid) => (r && Number.isFinite(r.price) ? decimalText(r.size) : '0');
+        const body = `"u":${last.id},"s":${s},"b":"${px(bid)}","B":"${qty(bid)}","a":"${px(ask)}","A":"${qty(ask)}"`;
+        const t = exchMs(last.exchTs);
+        const data = this.futures
+          ? `{"e":"bookTicker",${body},"T":${t},"E":${t}}`
+          : last.flags & Flag.NoExchangeTime
+            ? `{${body}}`
+            : `{${body},"E":${t}}`;
+        this.playSynth(`${sym}@bookTicker`, data);
+        return;
+      }
+      default:
+        return; // gaps and disconnects: the next diff's U/pu shows the break
+    }
+  }
+
+  private playSynth(name: string, data: string): void {
+    this.deliver(binanceStreamKey(name), name, data, `{"stream":"${name}","data":${data}}`, false);
   }
 
   // ---- REST ----
@@ -408,7 +533,7 @@ export class BinanceSimServer implements SimExchangeServer {
     }
     const d = this.depth.get(sym)!;
     const book = this.ctx.books.book(stream);
-    const fmt = (x: number, dec: number) => (dec >= 0 ? x.toFixed(dec) : String(x));
+    const fmt = (x: number, dec: number) => (dec >= 0 ? x.toFixed(dec) : decimalText(x));
     const side = (levels: [number, number][]) => levels.map(([p, q]) => `["${fmt(p, d.priceDecimals)}","${fmt(q, d.sizeDecimals)}"]`).join(',');
     const head = this.futures ? `{"lastUpdateId":${d.lastU},"E":${d.lastE},"T":${d.lastT},` : `{"lastUpdateId":${d.lastU},`;
     const body = `${head}"bids":[${side(book.bids.levels(limit))}],"asks":[${side(book.asks.levels(limit))}]}`;

@@ -6,10 +6,15 @@
 // subscribe a snapshot of the current book (the recorded level strings, top N levels, u = the last update
 // played, its seq/ts/cts), then the recorded deltas. Other topics (publicTrade, tickers, kline, ...) are
 // the recorded frames. REST GET /v5/market/orderbook answers from the same book.
+// A dataset without recorded frames for a symbol's channel gets them generated from its events: book
+// messages become orderbook.N snapshot/delta frames (u = id; N from the first snapshot's size), trades
+// publicTrade frames, BBO pairs orderbook.1 frames. They take the recorded frames' path from there on.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimConnection } from '../../exchange-sim/connection.js';
 import { TextBook, levelsJson, type TextLevel } from '../../exchange-sim/text-book.js';
 import type { ReplayFrame, SimContext, SimExchangeServer } from '../../exchange-sim/types.js';
+import { decimalText, exchMs, type EventMessage, type EventRow, type FrameChannel } from '../../exchange-sim/synth.js';
+import { EventKind, Flag } from '../../data/types.js';
 import { isObject } from '../json.js';
 import { splitTopic } from './messages.js';
 
@@ -49,6 +54,38 @@ const SPOT_MAX_ARGS = 10;
 /** Stands for the subscriber's topic in a frame built once for all subscribers of one depth. */
 const TOPIC_PLACEHOLDER = '"\u0000TOPIC\u0000"';
 
+/** A recorded frame's symbol and channel (the simulator's raw scan). */
+export function bybitFrameChannel(text: string): FrameChannel | null {
+  let topic: string | null = /^\{"topic":"([^"]+)"/.exec(text)?.[1] ?? null;
+  if (topic === null) {
+    try {
+      const msg = JSON.parse(text) as unknown;
+      if (isObject(msg) && typeof msg.topic === 'string') topic = msg.topic;
+    } catch {
+      return null;
+    }
+  }
+  if (topic === null) return null;
+  const { channel, args, symbol } = splitTopic(topic);
+  if (symbol === '') return null;
+  if (channel === 'publicTrade') return { symbol, channel: 'trade' };
+  if (channel === 'orderbook') return { symbol, channel: args[0] === '1' ? 'bbo' : 'book' };
+  return null;
+}
+
+/** Per-symbol state of the frames synthesized from events. */
+interface SynthState {
+  /** The orderbook depth the synthesized frames use (from the first snapshot's size). */
+  depth: number;
+  /** u of the last book message sent, or -1. */
+  lastU: number;
+  lastPrice: number;
+  lastTick: string;
+}
+
+/** Missing u's (book messages whose deltas held no level, so wrote no rows) filled with empty deltas, at most this many. */
+const MAX_FILL = 10_000;
+
 /** Subscriptions and recorded frames meet on this key: every orderbook depth above 1 is one book. */
 function topicKey(topic: string): string {
   const { channel, args, symbol } = splitTopic(topic);
@@ -61,6 +98,9 @@ export class BybitSimServer implements SimExchangeServer {
   private readonly byKey = new Map<string, Set<Sub>>();
   private readonly conns = new Map<SimConnection, Map<string, Sub>>();
   private readonly books = new Map<string, BookState>();
+  private readonly synth = new Map<string, SynthState>();
+  /** Trade seq and stand-in trade ids for the synthesized publicTrade frames. */
+  private tradeSeq = 0;
 
   constructor(
     readonly exchange: 'bybit-spot' | 'bybit-linear',
@@ -301,6 +341,93 @@ export class BybitSimServer implements SimExchangeServer {
     for (const b of this.books.values()) {
       b.text.clear();
       b.views.clear();
+    }
+    this.synth.clear();
+  }
+
+  // ---- frames synthesized from events ----
+
+  private synthState(symbol: string): SynthState {
+    let st = this.synth.get(symbol);
+    if (!st) this.synth.set(symbol, (st = { depth: 200, lastU: -1, lastPrice: NaN, lastTick: 'ZeroPlusTick' }));
+    return st;
+  }
+
+  /** A book frame in Bybit's key order (spot: ts before type). */
+  private synthBookFrame(topic: string, type: 'snapshot' | 'delta', ms: number, symbol: string, b: string, a: string, u: bigint | number): string {
+    const data = `{"s":${JSON.stringify(symbol)},"b":[${b}],"a":[${a}],"u":${u}}`;
+    return this.category === 'spot'
+      ? `{"topic":"${topic}","ts":${ms},"type":"${type}","data":${data},"cts":${ms}}`
+      : `{"topic":"${topic}","type":"${type}","ts":${ms},"data":${data},"cts":${ms}}`;
+  }
+
+  onEventMessage(m: EventMessage): void {
+    const symbol = this.ctx.streams[m.stream]!.symbol;
+    const rows = m.rows;
+    const last = rows[rows.length - 1]!;
+    const ms = exchMs(last.exchTs);
+    const send = (text: string) => this.onFrame({ t: m.t, exchange: this.exchange, text });
+    const level = (r: EventRow) => `["${decimalText(r.price)}","${decimalText(r.size)}"]`;
+    const sides = (rs: EventRow[]) => {
+      const b: string[] = [];
+      const a: string[] = [];
+      for (const r of rs) if (Number.isFinite(r.price)) (r.side > 0 ? b : a).push(level(r));
+      return [b.join(','), a.join(',')] as const;
+    };
+    switch (m.kind) {
+      case EventKind.BookSnapshot: {
+        if (!(last.flags & Flag.SnapshotEnd)) return;
+        const st = this.synthState(symbol);
+        if (st.lastU < 0 || !this.books.has(symbol)) {
+          // Bybit's snapshot holds N levels a side: the smallest depth that fits them is the one recorded.
+          const perSide = Math.max(rows.filter((r) => r.side > 0).length, rows.filter((r) => r.side < 0).length);
+          const depths = DEPTHS[this.category].map(Number).filter((d) => d > 1);
+          st.depth = depths.find((d) => d >= perSide) ?? depths[depths.length - 1]!;
+        }
+        const [b, a] = sides(rows);
+        st.lastU = Number(last.id);
+        send(this.synthBookFrame(`orderbook.${st.depth}.${symbol}`, 'snapshot', ms, symbol, b, a, last.id));
+        return;
+      }
+      case EventKind.BookLevel: {
+        const st = this.synthState(symbol);
+        const topic = `orderbook.${st.depth}.${symbol}`;
+        const u = Number(last.id);
+        // Deltas that held no level wrote no rows: send them empty so that u stays consecutive.
+        if (st.lastU >= 0 && u > st.lastU + 1 && u - st.lastU - 1 <= MAX_FILL) {
+          for (let k = st.lastU + 1; k < u; k++) send(this.synthBookFrame(topic, 'delta', ms, symbol, '', '', k));
+        }
+        st.lastU = u;
+        const [b, a] = sides(rows);
+        send(this.synthBookFrame(topic, 'delta', ms, symbol, b, a, last.id));
+        return;
+      }
+      case EventKind.Trade: {
+        const st = this.synthState(symbol);
+        const items = rows.map((r) => {
+          if (!(r.price === st.lastPrice)) st.lastTick = Number.isNaN(st.lastPrice) || r.price > st.lastPrice ? 'PlusTick' : 'MinusTick';
+          else st.lastTick = st.lastTick === 'PlusTick' || st.lastTick === 'ZeroPlusTick' ? 'ZeroPlusTick' : 'ZeroMinusTick';
+          st.lastPrice = r.price;
+          const seq = ++this.tradeSeq;
+          // Linear trade ids are UUIDs the dataset does not hold (id -1): a stand-in of the same form.
+          const id = r.id >= 0n ? String(r.id) : `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`;
+          return `{"T":${exchMs(r.exchTs)},"s":${JSON.stringify(symbol)},"S":"${r.side > 0 ? 'Buy' : 'Sell'}","v":"${decimalText(r.size)}","p":"${decimalText(r.price)}","L":"${st.lastTick}","i":"${id}","BT":${(r.flags & Flag.OffBook) !== 0},"seq":${seq}}`;
+        });
+        const topic = JSON.stringify(`publicTrade.${symbol}`);
+        send(
+          this.category === 'spot'
+            ? `{"topic":${topic},"ts":${ms},"type":"snapshot","data":[${items.join(',')}]}`
+            : `{"topic":${topic},"type":"snapshot","ts":${ms},"data":[${items.join(',')}]}`,
+        );
+        return;
+      }
+      case EventKind.BestBidOffer: {
+        const [b, a] = sides(rows);
+        send(this.synthBookFrame(`orderbook.1.${symbol}`, 'snapshot', ms, symbol, b, a, last.id));
+        return;
+      }
+      default:
+        return; // gaps and disconnects: the book's next message is a snapshot
     }
   }
 

@@ -7,10 +7,16 @@
 // sent, seqId = the last one played where the recording has them), then the recorded updates as they
 // were: their checksums hold because the snapshot carries OKX's own strings. trades and other recorded
 // channels: the recorded frames. REST GET /api/v5/market/books answers from the same book.
+// A dataset without recorded frames for an instrument's channel gets them generated from its events: book
+// messages become books snapshot/update frames (seqId/prevSeqId from id/prev_id where the dataset has them,
+// a checksum computed over the level strings sent), trades trades frames. They take the recorded frames'
+// path from there on (so a late subscriber's snapshot carries the same strings).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimConnection } from '../../exchange-sim/connection.js';
 import { TextBook, levelsJson, type TextLevel } from '../../exchange-sim/text-book.js';
 import type { ReplayFrame, SimContext, SimExchangeServer } from '../../exchange-sim/types.js';
+import { decimalText, exchMs, type EventMessage, type EventRow, type FrameChannel } from '../../exchange-sim/synth.js';
+import { EventKind, Flag } from '../../data/types.js';
 import { isObject } from '../json.js';
 import { OkxBook } from './book.js';
 import { okxChecksum } from './checksum.js';
@@ -39,6 +45,38 @@ const SNAPSHOT_DEPTH: Record<string, number> = { books: 400, 'books-l2-tbt': 400
 
 const key = (channel: string, instId: string) => `${channel}:${instId}`;
 
+const CHANNEL_KINDS: Record<string, FrameChannel['channel']> = {
+  books: 'book',
+  'books-l2-tbt': 'book',
+  'books50-l2-tbt': 'book',
+  trades: 'trade',
+  'trades-all': 'trade',
+  'bbo-tbt': 'bbo',
+};
+
+/** A recorded frame's instrument and channel (the simulator's raw scan). */
+export function okxFrameChannel(text: string): FrameChannel | null {
+  let channel: string | null = null;
+  let instId: string | null = null;
+  const m = /^\{"arg":\{"channel":"([^"]+)","instId":"([^"]+)"\}/.exec(text);
+  if (m) {
+    channel = m[1]!;
+    instId = m[2]!;
+  } else {
+    try {
+      const msg = JSON.parse(text) as unknown;
+      if (isObject(msg) && msg.event === undefined && isObject(msg.arg) && typeof msg.arg.channel === 'string' && typeof msg.arg.instId === 'string') {
+        channel = msg.arg.channel;
+        instId = msg.arg.instId;
+      }
+    } catch {
+      return null;
+    }
+  }
+  const c = channel !== null ? CHANNEL_KINDS[channel] : undefined;
+  return c && instId !== null ? { symbol: instId, channel: c } : null;
+}
+
 /** OKX's checksum of the levels as sent (top 25 a side; the project's checksum code). */
 export function okxChecksumOfLevels(bids: readonly TextLevel[], asks: readonly TextLevel[]): number {
   const book = new OkxBook();
@@ -53,6 +91,10 @@ export class OkxSimServer implements SimExchangeServer {
   private readonly conns = new Map<SimConnection, Map<string, Sub>>();
   /** channel:instId → book. */
   private readonly books = new Map<string, BookState>();
+  /** instId → the book of the frames synthesized from events, with the strings sent (for their checksums). */
+  private readonly synthBooks = new Map<string, OkxBook>();
+  /** Stand-in trade ids for trades the dataset holds without one. */
+  private tradeIds = 0;
 
   constructor(private readonly ctx: SimContext) {}
 
@@ -213,6 +255,52 @@ export class OkxSimServer implements SimExchangeServer {
 
   onRestart(): void {
     for (const b of this.books.values()) b.text.clear();
+    this.synthBooks.clear();
+  }
+
+  // ---- frames synthesized from events ----
+
+  onEventMessage(m: EventMessage): void {
+    const instId = this.ctx.streams[m.stream]!.symbol;
+    const rows = m.rows;
+    const last = rows[rows.length - 1]!;
+    const ts = JSON.stringify(String(exchMs(last.exchTs)));
+    const send = (text: string) => this.onFrame({ t: m.t, exchange: 'okx', text });
+    switch (m.kind) {
+      case EventKind.BookSnapshot:
+      case EventKind.BookLevel: {
+        const snapshot = m.kind === EventKind.BookSnapshot;
+        if (snapshot && !(last.flags & Flag.SnapshotEnd)) return;
+        let book = this.synthBooks.get(instId);
+        if (!book) this.synthBooks.set(instId, (book = new OkxBook()));
+        if (snapshot) book.clear();
+        const bids: string[] = [];
+        const asks: string[] = [];
+        for (const r of rows as EventRow[]) {
+          if (!Number.isFinite(r.price)) continue;
+          const px = decimalText(r.price);
+          const sz = decimalText(r.size);
+          (r.side > 0 ? book.bids : book.asks).set(px, sz, r.price, r.size);
+          // The dataset does not hold order counts: "1" for a live level, "0" for a deleted one.
+          (r.side > 0 ? bids : asks).push(`["${px}","${sz}","0","${r.size > 0 ? 1 : 0}"]`);
+        }
+        const seq = last.id >= 0n ? `,"prevSeqId":${snapshot ? -1 : last.prevId},"seqId":${last.id}` : '';
+        const arg = `{"channel":"books","instId":${JSON.stringify(instId)}}`;
+        send(`{"arg":${arg},"action":"${snapshot ? 'snapshot' : 'update'}","data":[{"asks":[${asks.join(',')}],"bids":[${bids.join(',')}],"ts":${ts},"checksum":${okxChecksum(book)}${seq}}]}`);
+        return;
+      }
+      case EventKind.Trade: {
+        const arg = `{"channel":"trades","instId":${JSON.stringify(instId)}}`;
+        const items = rows.map((r) => {
+          const id = r.id >= 0n ? String(r.id) : `x${++this.tradeIds}`;
+          return `{"instId":${JSON.stringify(instId)},"tradeId":"${id}","px":"${decimalText(r.price)}","sz":"${decimalText(r.size)}","side":"${r.side > 0 ? 'buy' : 'sell'}","ts":"${exchMs(r.exchTs)}","count":"1"}`;
+        });
+        send(`{"arg":${arg},"data":[${items.join(',')}]}`);
+        return;
+      }
+      default:
+        return; // gaps and disconnects: the book's next message is a snapshot
+    }
   }
 
   onRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
