@@ -225,8 +225,30 @@ describe('latency semantics on a hand-made dataset', () => {
       { at: 13.5 * MS, what: 'update', update: { orderId: 1, status: 'accepted', reason: undefined, exchangeTimeNs: 11 * MS, lastFillPrice: NaN, lastFillSize: 0 } },
       { at: 13.5 * MS, what: 'update', update: { orderId: 1, status: 'filled', reason: undefined, exchangeTimeNs: 11 * MS, lastFillPrice: 101, lastFillSize: 0.5 } },
     ]);
-    expect(r.fills).toEqual([{ orderId: 1, venue: 0, side: 1, price: 101, size: 0.5, maker: false, fee: 101 * 0.5 * 0.0005, exchangeTimeNs: 11 * MS, seenNs: 13.5 * MS }]);
+    expect(r.fills).toEqual([{ orderId: 1, venue: 0, side: 1, price: 101, size: 0.5, maker: false, fee: 101 * 0.5 * 0.0005, exchangeTimeNs: 11 * MS, seenNs: 13.5 * MS, midAtFill: 100.5, midAfter: 100.5 }]);
     expect(r.orders[0]).toMatchObject({ sentNs: 10 * MS, arrivedNs: 11 * MS, finalStatus: 'filled', filledSize: 0.5 });
+  });
+
+  it('adverse selection: each fill is marked to the exchange-side mid 1 s later, without moving the strategy clock', () => {
+    // Bought 0.5 at 101 at 11 ms (mid 100.5); at 500 ms the market is 102 / 103 (mid 102.5); at 1.2 s 99 / 100.
+    const dir = makeDataset([
+      ...snapshot(10 * MS, [[100, 5]], [[101, 1]]),
+      level(500 * MS, 1, 102, 1),
+      level(500 * MS, -1, 101, 0),
+      level(500 * MS, -1, 103, 1),
+      level(1200 * MS, 1, 102, 0),
+      level(1200 * MS, 1, 99, 1),
+      level(1200 * MS, 1, 100, 0),
+      level(1200 * MS, -1, 103, 0),
+      level(1200 * MS, -1, 100, 1),
+    ]);
+    const { strategy } = observer((ctx, n) => {
+      if (n === 0) ctx.submit(marketBuy(0.5));
+    });
+    const r = replay(dir, strategy, { latency: { latency: '1ms' } });
+    expect(r.fills.map((f) => [f.price, f.midAtFill, f.midAfter])).toEqual([[101, 100.5, 102.5]]);
+    expect(r.markoutNs).toBe(1e9);
+    expect(r.lastNs).toBe(1201 * MS); // the markout at 1.011 s did not stretch the run
   });
 
   it('tie rule on the strategy side: data reaching the strategy at t comes before a response reaching it at t', () => {
@@ -372,7 +394,7 @@ describe('queue position through the engine', () => {
       const { strategy } = bidAt100();
       const r = replay(dir, strategy, { latency: { latency: '0' }, queue });
       expect(r.orders[0]!.arrivedNs).toBe(10 * MS);
-      expect(r.fills).toEqual([{ orderId: 1, venue: 0, side: 1, price: 100, size: 0.5, maker: true, fee: 100 * 0.5 * 0.0002, exchangeTimeNs: 40 * MS, seenNs: 40 * MS }]);
+      expect(r.fills).toEqual([{ orderId: 1, venue: 0, side: 1, price: 100, size: 0.5, maker: true, fee: 100 * 0.5 * 0.0002, exchangeTimeNs: 40 * MS, seenNs: 40 * MS, midAtFill: 100.5, midAfter: 100.5 }]);
     }
   });
 

@@ -61,7 +61,7 @@ describe('latencylab sweep', () => {
     expect(head).toEqual([
       'point', 'latency', 'latency_ns', 'symbol', 'exchange', 'sampleMs', 'fast', 'slow', 'size',
       'gross_pnl', 'net_pnl', 'fees_paid', 'orders', 'fills', 'fill_ratio', 'maker_share', 'taker_share',
-      'traded_volume', 'max_drawdown', 'sharpe', 'events',
+      'traded_volume', 'max_drawdown', 'sharpe', 'markout_bps', 'maker_markout_bps', 'events',
     ]);
     const col = (name: string) => body.map((r) => r[head!.indexOf(name)]);
     expect(col('point')).toEqual(['0', '1', '2', '3']);

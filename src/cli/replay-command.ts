@@ -105,6 +105,7 @@ export function formatSummary(s: RunSummary): string {
     `  orders        ${s.orders}   fills ${s.fills}   fill ratio ${pct(s.fill_ratio)}   maker ${pct(s.maker_share)} / taker ${pct(s.taker_share)}`,
     `  volume        ${s.traded_volume.toFixed(2)} ${s.currency}`,
     `  max drawdown  ${money(s.max_drawdown)}   Sharpe over the run ${s.sharpe}`,
+    `  markout ${s.markout_horizon_ms}ms  ${s.markout_bps === null ? 'no fills' : `${s.markout_bps} bps (maker fills ${s.maker_markout_bps ?? '-'} bps; negative = adverse selection)`}`,
     ...s.positions.map((p) => `  ${p.venue}: position ${p.position}, realized ${p.realized_pnl} ${p.settlement}, unrealized ${p.unrealized_pnl} ${p.settlement}, fees ${p.fees} ${p.settlement}`),
     `  accounting reconciles with the fills: ${s.reconciled ? 'yes' : 'NO'}`,
   ];
@@ -126,6 +127,8 @@ export function writeRunOutput(dir: string, r: ReplayResult, s: RunSummary, orig
     fee: Float64Array.from(r.fills.map((f) => f.fee)),
     exch_ts_ns: ts(r.fills.map((f) => f.exchangeTimeNs)),
     seen_ts_ns: ts(r.fills.map((f) => f.seenNs)),
+    mid_at_fill: Float64Array.from(r.fills.map((f) => f.midAtFill)),
+    mid_after: Float64Array.from(r.fills.map((f) => f.midAfter)),
   });
   const orders = tableFromArrays({
     order_id: Int32Array.from(r.orders.map((o) => o.orderId)),

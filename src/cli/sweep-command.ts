@@ -289,7 +289,7 @@ export async function runSweep(o: SweepCliOptions): Promise<{ file: SweepSummary
 function printTable(file: SweepSummaryFile): string {
   const { grid, points } = file;
   const cur = points[0]!.summary.currency;
-  const head = ['point', 'latency', ...grid.varying_params, `gross ${cur}`, `fees ${cur}`, `net ${cur}`, 'orders', 'fills', 'fill%', 'maker%', `max dd`, 'sharpe'];
+  const head = ['point', 'latency', ...grid.varying_params, `gross ${cur}`, `fees ${cur}`, `net ${cur}`, 'orders', 'fills', 'fill%', 'maker%', `max dd`, 'sharpe', 'markout bp'];
   const rows = [head];
   for (const p of points) {
     const s = p.summary;
@@ -306,6 +306,7 @@ function printTable(file: SweepSummaryFile): string {
       (s.maker_share * 100).toFixed(1),
       s.max_drawdown.toFixed(4),
       s.sharpe.toFixed(3),
+      s.markout_bps === null ? '-' : s.markout_bps.toFixed(2),
     ]);
   }
   const right = head.map((_, c) => c !== 1 && !(c >= 2 && c < 2 + grid.varying_params.length));

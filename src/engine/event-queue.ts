@@ -8,6 +8,8 @@ export const EventClass = {
   Response: 2,
   /** A strategy timer fires. */
   Timer: 3,
+  /** The engine samples the exchange-side mid a fixed time after a fill (adverse selection). */
+  Markout: 4,
 } as const;
 
 export class EventQueue<T> {

@@ -21,7 +21,7 @@ import { EventKind, Flag } from '../data/types.js';
 import { Account, contractSpec, settlementAsset } from '../simulation/accounting.js';
 import { ConstantLatency } from '../simulation/latency.js';
 import { levelMatters, SimulatedVenue, tradeMatters, type ExchangeUpdate } from '../simulation/matching.js';
-import type { FeeModel, LatencyModel, QueueModel, RateLimiter, Rng, VenueLatency } from '../simulation/types.js';
+import type { FeeModel, Fill, LatencyModel, QueueModel, RateLimiter, Rng, VenueLatency } from '../simulation/types.js';
 import type { Balances, BookView, Context, OrderRequest, OrderUpdate, Strategy, TradeView } from '../strategy/api.js';
 import { EventClass, EventQueue } from './event-queue.js';
 import type { MarketChunk, MarketData } from './market-data.js';
@@ -41,6 +41,8 @@ export interface ReplayConfig {
   rng: Rng;
   /** Equity is sampled on this exchange-time grid (ns). */
   equityIntervalNs?: number;
+  /** Fills are marked to the exchange-side mid this long after them (ns), to measure adverse selection. */
+  markoutNs?: number;
 }
 
 export interface FillRecord {
@@ -54,6 +56,9 @@ export interface FillRecord {
   exchangeTimeNs: number;
   /** When the strategy learned of it. */
   seenNs: number;
+  /** Exchange-side mid at the fill, and `markoutNs` later (NaN where the book was unknown). */
+  midAtFill: number;
+  midAfter: number;
 }
 
 export interface OrderRecord {
@@ -99,6 +104,14 @@ export interface ReplayResult {
   firstNs: number;
   lastNs: number;
   log: string[];
+  markoutNs: number;
+}
+
+/** A fill's mid at the exchange when it happened and `markoutNs` later. */
+interface Markout {
+  venue: number;
+  midAtFill: number;
+  midAfter: number;
 }
 
 interface Pending {
@@ -184,7 +197,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   const { data, strategy } = cfg;
   const V = data.venues.length;
   const equityInterval = cfg.equityIntervalNs ?? 1e9;
-  const queue = new EventQueue<Pending | { update: ExchangeUpdate } | { timer: string }>();
+  const queue = new EventQueue<Pending | { update: ExchangeUpdate } | { timer: string } | { markout: Markout }>();
   const queueHead = queue.head;
   const exBooks = data.venues.map(() => new OrderBook());
   const exState = data.venues.map(() => ({ valid: false }));
@@ -226,8 +239,16 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
       }),
   );
 
+  const markoutNs = cfg.markoutNs ?? 1e9;
+  const markouts = new Map<Fill, Markout>();
+  const fillMarkouts: Markout[] = [];
   function onExchangeUpdate(v: number, u: ExchangeUpdate): void {
-    if (u.fill) accounts[v]!.applyFill(u.fill);
+    if (u.fill) {
+      accounts[v]!.applyFill(u.fill);
+      const m: Markout = { venue: v, midAtFill: exBooks[v]!.mid(), midAfter: NaN };
+      markouts.set(u.fill, m);
+      queue.push(u.fill.exchangeTimeNs + markoutNs, EventClass.Markout, { markout: m });
+    }
     // The response leg: never overtakes an earlier response on the same connection.
     const at = Math.max(lastResponse[v]!, u.exchangeTimeNs + cfg.venues[v]!.latency.response.sample(u.exchangeTimeNs, NaN));
     lastResponse[v] = at;
@@ -382,7 +403,22 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
         s.lastFillFee = f.fee;
         s.lastFillMaker = f.maker;
         known[u.venue]!.applyFill(f);
-        fills.push({ orderId: u.orderId, venue: u.venue, side: f.side, price: f.price, size: f.size, maker: f.maker, fee: f.fee, exchangeTimeNs: f.exchangeTimeNs, seenNs: clock[0]! });
+        const m = markouts.get(f)!;
+        markouts.delete(f);
+        fills.push({
+          orderId: u.orderId,
+          venue: u.venue,
+          side: f.side,
+          price: f.price,
+          size: f.size,
+          maker: f.maker,
+          fee: f.fee,
+          exchangeTimeNs: f.exchangeTimeNs,
+          seenNs: clock[0]!,
+          midAtFill: m.midAtFill,
+          midAfter: NaN, // known at the markout time; copied in after the run
+        });
+        fillMarkouts.push(m);
         break;
       }
       case 'cancelled':
@@ -607,12 +643,18 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
       continue;
     }
     // 4./5. responses and timers reaching the strategy
-    clock[0] = qT;
     const item = queue.pop();
+    if ('markout' in item) {
+      // The engine's own measurement: not an event of the strategy's, so its clock does not move.
+      item.markout.midAfter = exBooks[item.markout.venue]!.mid();
+      continue;
+    }
+    clock[0] = qT;
     if ('update' in item) deliver(item.update);
     else if ('timer' in item) strategy.onTimer?.(ctx, item.timer);
   }
   strategy.onEnd?.(ctx);
+  fills.forEach((f, i) => (f.midAfter = fillMarkouts[i]!.midAfter));
   const lastNs = Math.max(clock[0]!, ...exCur.map((_, v) => lastEff(venueRows[v]!)));
   eqT.push(lastNs);
   eqV.push(equityNow());
@@ -646,6 +688,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     firstNs,
     lastNs,
     log,
+    markoutNs,
   };
 }
 

@@ -80,6 +80,12 @@ export interface RunSummary {
   traded_volume: number;
   max_drawdown: number;
   sharpe: number;
+  /** Mean markout of the fills, size-weighted: the mid `markout_horizon_ms` after each fill against its
+   *  price, in bps, signed so that negative means the market moved against the fill (adverse selection). */
+  markout_bps: number | null;
+  /** The same over maker fills only (where adverse selection shows). */
+  maker_markout_bps: number | null;
+  markout_horizon_ms: number;
   events: number;
   span_s: number;
   positions: { venue: string; position: number; average_entry: number; realized_pnl: number; unrealized_pnl: number; fees: number; settlement: string }[];
@@ -187,6 +193,16 @@ function summarize(prep: PreparedRun, data: MarketData, opts: RunOptions, setups
   const sd = n > 1 ? Math.sqrt(sq / (n - 1)) : 0;
   const sharpe = sd > 0 ? (mean / sd) * Math.sqrt(n) : 0;
   const round = (x: number, d = 6) => Math.round(x * 10 ** d) / 10 ** d;
+  const markout = (makerOnly: boolean): number | null => {
+    let num = 0;
+    let den = 0;
+    for (const f of r.fills) {
+      if ((makerOnly && !f.maker) || !Number.isFinite(f.midAfter)) continue;
+      num += f.side * ((f.midAfter - f.price) / f.price) * 1e4 * f.size;
+      den += f.size;
+    }
+    return den > 0 ? round(num / den, 3) : null;
+  };
   return {
     strategy: prep.def.name,
     params: prep.params,
@@ -209,6 +225,9 @@ function summarize(prep: PreparedRun, data: MarketData, opts: RunOptions, setups
     traded_volume: round(volume, 2),
     max_drawdown: round(mdd),
     sharpe: round(sharpe, 3),
+    markout_bps: markout(false),
+    maker_markout_bps: markout(true),
+    markout_horizon_ms: r.markoutNs / 1e6,
     events: r.events,
     span_s: round((r.lastNs - r.firstNs) / 1e9, 3),
     positions: r.venues.map((vr) => ({

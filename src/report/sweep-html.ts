@@ -112,6 +112,8 @@ export function renderSweepReport(file: SweepSummaryFile): string {
     taker_share: 'taker',
     traded_volume: 'volume',
     max_drawdown: 'max drawdown',
+    markout_bps: 'markout bp',
+    maker_markout_bps: 'maker markout bp',
   };
   const header = shown.map((c) => `<th>${esc(NAMES[c.name] ?? c.name)}</th>`).join('');
   const body = points

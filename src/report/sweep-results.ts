@@ -74,6 +74,8 @@ const METRICS = [
   ['traded_volume', 'f64'],
   ['max_drawdown', 'f64'],
   ['sharpe', 'f64'],
+  ['markout_bps', 'f64'],
+  ['maker_markout_bps', 'f64'],
   ['events', 'i32'],
 ] as const satisfies readonly (readonly [keyof RunSummary, 'f64' | 'i32'])[];
 
@@ -107,7 +109,8 @@ export function resultColumns(grid: SweepGrid, points: SweepPointResult[]): Colu
       }),
     });
   }
-  for (const [name, t] of METRICS) cols.push({ name, type: t, values: points.map((p) => p.summary[name]) });
+  // A markout without fills is null in the summary and NaN in the tables.
+  for (const [name, t] of METRICS) cols.push({ name, type: t, values: points.map((p) => p.summary[name] ?? NaN) });
   return cols;
 }
 
