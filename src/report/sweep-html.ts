@@ -38,7 +38,7 @@ export function renderSweepReport(file: SweepSummaryFile): string {
   const sets = grid.param_sets.map((_, i) => ({ label: paramSetLabel(grid, i), color: PALETTE[i % PALETTE.length]! }));
   // Chart data: x = latency in ms (ascending), one y array per parameter set and metric.
   const byCell = new Map(points.map((p) => [`${p.param_set}:${p.latency_ns}`, p.summary]));
-  const series = (metric: 'net_pnl' | 'gross_pnl' | 'fills' | 'orders') =>
+  const series = (metric: 'net_pnl' | 'gross_pnl' | 'fills' | 'orders' | 'markout_bps' | 'maker_markout_bps') =>
     sets.map((_, s) => latencies.map((l) => byCell.get(`${s}:${l.ns}`)?.[metric] ?? null));
   const chartData = {
     currency: cur,
@@ -49,6 +49,9 @@ export function renderSweepReport(file: SweepSummaryFile): string {
     gross: series('gross_pnl'),
     fills: series('fills'),
     orders: series('orders'),
+    markout: series('markout_bps'),
+    makerMarkout: series('maker_markout_bps'),
+    markout_ms: first.markout_horizon_ms,
     break_even_ms: file.break_even.map((b) => (b.net.kind === 'crossed' ? b.net.latency_ns / 1e6 : null)),
   };
 
@@ -189,6 +192,11 @@ ${legend('net PnL', 'gross PnL')}
 <div id="chart-fills" class="chart"></div>
 ${legend('fills', 'orders')}
 
+<h2>Adverse selection vs latency</h2>
+<p class="note">Markout of the fills in bps: the exchange-side mid ${esc(String(first.markout_horizon_ms))} ms after each fill against its price, size-weighted; all fills solid, maker fills dashed. Below zero, the market moved against the fills.</p>
+<div id="chart-markout" class="chart"></div>
+${legend('all fills', 'maker fills')}
+
 <h2>Results</h2>
 <p class="note">One row per point${fixedParams.length ? '; the fixed parameters are listed above (every parameter is a column of results.csv and results.arrow)' : ''}. PnL, fees, drawdown and volume in ${esc(cur)}; Sharpe over the run (not annualised).</p>
 <div class="scroll"><table class="grid">
@@ -327,5 +335,6 @@ const PAGE_SCRIPT = String.raw`
   }
   make(document.getElementById('chart-pnl'), 'PnL (' + D.currency + ')', D.net, D.gross, 'net', 'gross', 4, D.break_even_ms);
   make(document.getElementById('chart-fills'), 'count', D.fills, D.orders, 'fills', 'orders', 0, null);
+  make(document.getElementById('chart-markout'), 'markout (bps)', D.markout, D.makerMarkout, 'all fills', 'maker fills', 2, null);
 })();
 `;
