@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe } from 'vitest';
 import { openDataset } from '../src/data/reader.js';
 import { OrderBook } from '../src/book/order-book.js';
@@ -101,4 +102,23 @@ export function replayBooks(dir: string): BookReplay {
     else r.bboDifferent[s]!++;
   }
   return r;
+}
+
+/** A simulator and a recorder connected to it (structural, so this file needs neither module). */
+export interface RecordingRun {
+  sim: { done: Promise<void>; close(): Promise<void> };
+  rec: { stats(): { messages: number }; stop(): Promise<unknown> };
+  out: string;
+}
+
+/** Until the simulator has sent everything and the recorder has taken it all in; then both stop. */
+export async function finishRecording(run: RecordingRun, timeoutMs = 90_000): Promise<void> {
+  await Promise.race([run.sim.done, sleep(timeoutMs)]);
+  let last = -1;
+  while (run.rec.stats().messages !== last) {
+    last = run.rec.stats().messages;
+    await sleep(300);
+  }
+  await run.rec.stop();
+  await run.sim.close();
 }

@@ -2,7 +2,6 @@
 // over loopback: what it records must equal the source dataset — trades, books, raw frames — and a fault
 // on the connection must be marked and resynced. Nothing here reaches the internet.
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../src/data/reader.js';
 import { readManifest } from '../src/data/manifest.js';
@@ -11,7 +10,7 @@ import { EventKind, Flag, GapReason, RawKind } from '../src/data/types.js';
 import { runImport } from '../src/cli/import-command.js';
 import { startExchangeSim, type ExchangeSim, type ExchangeSimOptions } from '../src/exchange-sim/server.js';
 import { startRecorder, type Recorder, type RecorderOptions } from '../src/recorder/recorder.js';
-import { CRYPTOFEED, tempDir, withCaptures } from './helpers.js';
+import { CRYPTOFEED, finishRecording, tempDir, withCaptures } from './helpers.js';
 
 // ---- reading datasets ----
 
@@ -100,17 +99,7 @@ async function record(dataset: string, simOpts: Partial<ExchangeSimOptions>, rec
   return { sim, rec, out };
 }
 
-/** Until the sim has sent everything and the recorder has taken it all in; then both stop. */
-async function finish(run: Run, timeoutMs = 60_000): Promise<void> {
-  await Promise.race([run.sim.done, sleep(timeoutMs)]);
-  let last = -1;
-  while (run.rec.stats().messages !== last) {
-    last = run.rec.stats().messages;
-    await sleep(300);
-  }
-  await run.rec.stop();
-  await run.sim.close();
-}
+const finish = finishRecording;
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 const topicOf = (frame: string) => /^\{"topic":"([^"]+)"/.exec(frame)?.[1] ?? '';

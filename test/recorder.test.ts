@@ -20,7 +20,7 @@ import { startRecorder, type Recorder, type RecorderOptions } from '../src/recor
 import { binanceDepthUrl, binanceDepthWeight, binancePlan } from '../src/exchanges/binance/feed.js';
 import { bybitPlan, isBybitPong } from '../src/exchanges/bybit/feed.js';
 import { okxPlan } from '../src/exchanges/okx/feed.js';
-import { tempDir } from './helpers.js';
+import { finishRecording, tempDir } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASET = path.join(ROOT, 'datasets/binance-2024-08-08');
@@ -477,17 +477,7 @@ async function recordUsdm(simOpts: Partial<SimOptions>, recOpts: Partial<Recorde
   return { sim, rec, out };
 }
 
-/** Until the sim has sent everything and the recorder has taken it all in. */
-async function finish(run: Run, timeoutMs = 90_000): Promise<void> {
-  await Promise.race([run.sim.done, sleep(timeoutMs)]);
-  let last = -1;
-  while (run.rec.stats().messages !== last) {
-    last = run.rec.stats().messages;
-    await sleep(300);
-  }
-  await run.rec.stop();
-  await run.sim.close();
-}
+const finish = finishRecording;
 
 describe.skipIf(!HAVE_SIM)('recording the simulator', () => {
   let source: Source;

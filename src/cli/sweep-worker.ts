@@ -6,11 +6,8 @@ import { prepare, runPrepared, type PreparedRun, type RunOptions } from '../engi
 import { loadMarketData, type MarketData } from '../engine/market-data.js';
 import type { SweepPointResult } from '../report/sweep-results.js';
 
-export interface SweepTask {
-  index: number;
-  param_set: number;
-  latency: string;
-  latency_ns: number;
+/** One point of the grid: what a result reports of it, plus the options to run it with. */
+export interface SweepTask extends Omit<SweepPointResult, 'summary'> {
   options: RunOptions;
 }
 

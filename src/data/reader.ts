@@ -36,6 +36,8 @@ export interface RawBatch {
   kind: Uint8Array;
   /** The message text of row i (decoded on demand). */
   data: (i: number) => string;
+  /** The message's UTF-8 bytes (a view, valid during the callback). */
+  bytes: (i: number) => Uint8Array;
 }
 
 export interface ReadProblem {
@@ -86,71 +88,79 @@ export class Dataset {
 
   /** Calls `fn` for every record batch of the events table, in file order. */
   forEachEventBatch(fn: (b: EventBatch) => void): void {
-    for (const seg of this.segments) {
-      const file = path.join(this.dir, seg.events);
-      if (!ensureUnpacked(file)) {
-        this.problems.push({ file, message: `segment file missing: ${file}` });
-        continue;
-      }
-      const res = forEachBatch(file, (batch) => {
-        const n = batch.numRows;
-        if (this.scratchLocal.length < n) {
-          this.scratchLocal = new Float64Array(n);
-          this.scratchExch = new Float64Array(n);
-        }
-        const localTs = column<BigInt64Array>(batch, 'local_ts');
-        const exchTs = column<BigInt64Array>(batch, 'exch_ts');
-        fn({
-          length: n,
-          segment: seg.index,
-          localTs,
-          exchTs,
-          localNs: relativeNs(localTs, this.originNs, this.scratchLocal),
-          exchNs: relativeNs(exchTs, this.originNs, this.scratchExch),
-          stream: column(batch, 'stream'),
-          kind: column(batch, 'kind'),
-          side: column(batch, 'side'),
-          price: column(batch, 'price'),
-          size: column(batch, 'size'),
-          id: column(batch, 'id'),
-          prevId: column(batch, 'prev_id'),
-          flags: column(batch, 'flags'),
-        });
-      });
-      if (res.truncated) this.problems.push({ file, message: res.truncated });
+    for (const seg of this.segments) this.forEachEventBatchOf(seg, fn);
+  }
+
+  /** The same for one segment. */
+  forEachEventBatchOf(seg: SegmentInfo, fn: (b: EventBatch) => void): void {
+    const file = path.join(this.dir, seg.events);
+    if (!ensureUnpacked(file)) {
+      this.problems.push({ file, message: `segment file missing: ${file}` });
+      return;
     }
+    const res = forEachBatch(file, (batch) => {
+      const n = batch.numRows;
+      if (this.scratchLocal.length < n) {
+        this.scratchLocal = new Float64Array(n);
+        this.scratchExch = new Float64Array(n);
+      }
+      const localTs = column<BigInt64Array>(batch, 'local_ts');
+      const exchTs = column<BigInt64Array>(batch, 'exch_ts');
+      fn({
+        length: n,
+        segment: seg.index,
+        localTs,
+        exchTs,
+        localNs: relativeNs(localTs, this.originNs, this.scratchLocal),
+        exchNs: relativeNs(exchTs, this.originNs, this.scratchExch),
+        stream: column(batch, 'stream'),
+        kind: column(batch, 'kind'),
+        side: column(batch, 'side'),
+        price: column(batch, 'price'),
+        size: column(batch, 'size'),
+        id: column(batch, 'id'),
+        prevId: column(batch, 'prev_id'),
+        flags: column(batch, 'flags'),
+      });
+    });
+    if (res.truncated) this.problems.push({ file, message: res.truncated });
   }
 
   /** Calls `fn` for every record batch of the raw table. */
   forEachRawBatch(fn: (b: RawBatch) => void): void {
-    const decoder = new TextDecoder();
-    for (const seg of this.segments) {
-      if (!seg.raw) continue;
-      const file = path.join(this.dir, seg.raw);
-      if (!ensureUnpacked(file)) {
-        this.problems.push({ file, message: `segment file missing: ${file}` });
-        continue;
-      }
-      const res = forEachBatch(file, (batch) => {
-        const dataCol = batch.getChild('data')!.data[0]!;
-        const offsets = dataCol.valueOffsets as Int32Array;
-        const bytes = dataCol.values as Uint8Array;
-        const ex = batch.getChild('exchange')!;
-        const src = batch.getChild('source')!;
-        fn({
-          length: batch.numRows,
-          segment: seg.index,
-          localTs: column(batch, 'local_ts'),
-          exchange: (i) => ex.get(i) as string,
-          source: (i) => src.get(i) as string,
-          line: column(batch, 'line'),
-          kind: column(batch, 'kind'),
-          data: (i) => decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!)),
-        });
-      });
-      if (res.truncated) this.problems.push({ file, message: res.truncated });
-    }
+    for (const seg of this.segments) this.forEachRawBatchOf(seg, fn);
   }
+
+  /** The same for one segment (nothing if it has no raw table). */
+  forEachRawBatchOf(seg: SegmentInfo, fn: (b: RawBatch) => void): void {
+    if (!seg.raw) return;
+    const file = path.join(this.dir, seg.raw);
+    if (!ensureUnpacked(file)) {
+      this.problems.push({ file, message: `segment file missing: ${file}` });
+      return;
+    }
+    const res = forEachBatch(file, (batch) => {
+      const dataCol = batch.getChild('data')!.data[0]!;
+      const offsets = dataCol.valueOffsets as Int32Array;
+      const values = dataCol.values as Uint8Array;
+      const bytes = (i: number) => values.subarray(offsets[i]!, offsets[i + 1]!);
+      const ex = batch.getChild('exchange')!;
+      const src = batch.getChild('source')!;
+      fn({
+        length: batch.numRows,
+        segment: seg.index,
+        localTs: column(batch, 'local_ts'),
+        exchange: (i) => ex.get(i) as string,
+        source: (i) => src.get(i) as string,
+        line: column(batch, 'line'),
+        kind: column(batch, 'kind'),
+        data: (i) => this.decoder.decode(bytes(i)),
+        bytes,
+      });
+    });
+    if (res.truncated) this.problems.push({ file, message: res.truncated });
+  }
+  private readonly decoder = new TextDecoder();
 }
 
 export function openDataset(dir: string): Dataset {

@@ -6,13 +6,10 @@
 //
 // A dataset is read one segment at a time (events and raw frames of one segment cover the same time
 // range), so memory stays bounded by one segment whatever the dataset's length.
-import path from 'node:path';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import type { RecordBatch } from 'apache-arrow';
 import type { BookBuilder } from '../book/book-builder.js';
 import type { Dataset, EventBatch } from '../data/reader.js';
 import type { SegmentInfo } from '../data/manifest.js';
-import { ensureUnpacked, forEachBatch } from '../data/segments.js';
 import { relativeNs } from '../data/time.js';
 import { Flag, isExchangeId, RawKind, type ExchangeId } from '../data/types.js';
 import type { ReplayFrame } from './types.js';
@@ -23,58 +20,38 @@ interface LoadedSegment {
   events: EventBatch[];
 }
 
-function values<T>(batch: RecordBatch, name: string): T {
-  const child = batch.getChild(name);
-  if (!child || child.data.length !== 1) throw new Error(`column "${name}" missing or chunked`);
-  return child.data[0]!.values as T;
-}
-
 /** Events and recorded frames (of the served exchanges) of one segment, in memory. */
 export function loadSegment(ds: Dataset, seg: SegmentInfo, served: ReadonlySet<ExchangeId>): LoadedSegment {
   const events: EventBatch[] = [];
-  const evFile = path.join(ds.dir, seg.events);
-  if (ensureUnpacked(evFile)) {
-    forEachBatch(evFile, (batch) => {
-      const localTs = (values<BigInt64Array>(batch, 'local_ts')).slice();
-      const exchTs = (values<BigInt64Array>(batch, 'exch_ts')).slice();
-      events.push({
-        length: batch.numRows,
-        segment: seg.index,
-        localTs,
-        exchTs,
-        localNs: relativeNs(localTs, ds.originNs),
-        exchNs: relativeNs(exchTs, ds.originNs),
-        stream: values<Uint16Array>(batch, 'stream').slice(),
-        kind: values<Uint8Array>(batch, 'kind').slice(),
-        side: values<Int8Array>(batch, 'side').slice(),
-        price: values<Float64Array>(batch, 'price').slice(),
-        size: values<Float64Array>(batch, 'size').slice(),
-        id: values<BigInt64Array>(batch, 'id').slice(),
-        prevId: values<BigInt64Array>(batch, 'prev_id').slice(),
-        flags: values<Uint16Array>(batch, 'flags').slice(),
-      });
+  // The reader's arrays are views valid during the callback: keep copies.
+  ds.forEachEventBatchOf(seg, (b) => {
+    events.push({
+      length: b.length,
+      segment: b.segment,
+      localTs: b.localTs.slice(),
+      exchTs: b.exchTs.slice(),
+      localNs: b.localNs.slice(0, b.length),
+      exchNs: b.exchNs.slice(0, b.length),
+      stream: b.stream.slice(),
+      kind: b.kind.slice(),
+      side: b.side.slice(),
+      price: b.price.slice(),
+      size: b.size.slice(),
+      id: b.id.slice(),
+      prevId: b.prevId.slice(),
+      flags: b.flags.slice(),
     });
-  }
+  });
   const frames: ReplayFrame[] = [];
-  const rawFile = seg.raw ? path.join(ds.dir, seg.raw) : '';
-  if (rawFile && ensureUnpacked(rawFile)) {
-    const decoder = new TextDecoder();
-    forEachBatch(rawFile, (batch) => {
-      const kind = values<Uint8Array>(batch, 'kind');
-      const localTs = values<BigInt64Array>(batch, 'local_ts');
-      const t = relativeNs(localTs, ds.originNs);
-      const ex = batch.getChild('exchange')!;
-      const dataCol = batch.getChild('data')!.data[0]!;
-      const offsets = dataCol.valueOffsets as Int32Array;
-      const bytes = dataCol.values as Uint8Array;
-      for (let i = 0; i < batch.numRows; i++) {
-        if (kind[i] !== RawKind.Received) continue;
-        const exchange = ex.get(i) as string;
-        if (!isExchangeId(exchange) || !served.has(exchange)) continue;
-        frames.push({ t: t[i]!, exchange, text: decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!)) });
-      }
-    });
-  }
+  ds.forEachRawBatchOf(seg, (b) => {
+    const t = relativeNs(b.localTs, ds.originNs);
+    for (let i = 0; i < b.length; i++) {
+      if (b.kind[i] !== RawKind.Received) continue;
+      const exchange = b.exchange(i);
+      if (!isExchangeId(exchange) || !served.has(exchange)) continue;
+      frames.push({ t: t[i]!, exchange, text: b.data(i) });
+    }
+  });
   // Rows are written in receive order; a stable sort keeps that order among equal times.
   for (let i = 1; i < frames.length; i++) {
     if (frames[i]!.t < frames[i - 1]!.t) {
@@ -101,31 +78,20 @@ export function scanRecordedFrames(ds: Dataset, classifiers: ReadonlyMap<Exchang
   const found = new Set<ExchangeId>();
   const channels = new Set<string>();
   const decoder = new TextDecoder();
-  for (const seg of ds.segments) {
-    if (!seg.raw) continue;
-    const file = path.join(ds.dir, seg.raw);
-    if (!ensureUnpacked(file)) continue;
-    forEachBatch(file, (batch) => {
-      const kind = values<Uint8Array>(batch, 'kind');
-      const ex = batch.getChild('exchange')!;
-      const dataCol = batch.getChild('data')!.data[0]!;
-      const offsets = dataCol.valueOffsets as Int32Array;
-      const bytes = dataCol.values as Uint8Array;
-      for (let i = 0; i < batch.numRows; i++) {
-        if (kind[i] !== RawKind.Received) continue;
-        const e = ex.get(i) as string;
-        if (!isExchangeId(e)) continue;
-        found.add(e);
-        const classify = classifiers.get(e);
-        if (!classify) continue;
-        const start = offsets[i]!;
-        const end = offsets[i + 1]!;
-        let c = classify(decoder.decode(bytes.subarray(start, Math.min(end, start + PREFIX_BYTES))));
-        if (c === null && end - start > PREFIX_BYTES) c = classify(decoder.decode(bytes.subarray(start, end)));
-        if (c !== null) channels.add(channelKey(e, c.symbol, c.channel));
-      }
-    });
-  }
+  ds.forEachRawBatch((b) => {
+    for (let i = 0; i < b.length; i++) {
+      if (b.kind[i] !== RawKind.Received) continue;
+      const e = b.exchange(i);
+      if (!isExchangeId(e)) continue;
+      found.add(e);
+      const classify = classifiers.get(e);
+      if (!classify) continue;
+      const bytes = b.bytes(i);
+      let c = classify(decoder.decode(bytes.subarray(0, PREFIX_BYTES)));
+      if (c === null && bytes.length > PREFIX_BYTES) c = classify(decoder.decode(bytes));
+      if (c !== null) channels.add(channelKey(e, c.symbol, c.channel));
+    }
+  });
   return { exchanges: [...found], channels };
 }
 
