@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runImport } from '../src/cli/import-command.js';
-import { checkDataset } from '../src/data/inspect.js';
+import { checkDataset } from '../src/inspection/inspect.js';
 import { CRYPTOFEED, tempDir, withCaptures } from './helpers.js';
 
 const root = path.resolve(__dirname, '..');

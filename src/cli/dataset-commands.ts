@@ -1,7 +1,9 @@
-// latencylab dataset info|check|book: formatting only; the numbers come from src/data/inspect.ts.
+// latencylab dataset info|check|book: formatting only; the numbers come from src/inspection/.
 // JSON shapes are documented in docs/cli.md.
 import type { Command } from 'commander';
-import { bookAt, checkDataset, datasetInfo, type BookAt, type DatasetCheck, type DatasetInfo, type LatencySummaryMs } from '../data/inspect.js';
+import { bookAt, type BookAt } from '../inspection/book-at.js';
+import { datasetInfo, type DatasetInfo } from '../inspection/dataset-info.js';
+import { checkDataset, type DatasetCheck, type LatencySummaryMs } from '../inspection/inspect.js';
 import { parseTimeNs } from '../data/time.js';
 import { EVENT_KIND_NAMES } from '../data/types.js';
 

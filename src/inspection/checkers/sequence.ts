@@ -1,0 +1,145 @@
+// Sequence chain: each book message's prev_id must equal the previous message's id. A break is explained when
+// a gap or disconnect marker follows it before the stream's next book message (the importer noticed it).
+import type { Dataset, EventBatch } from '../../data/reader.js';
+import { EventKind, Flag } from '../../data/types.js';
+import type { BookMessages } from '../book-messages.js';
+import { emptyFindings, type Checker, type Findings } from '../checker.js';
+import { isoText, MAX_EXAMPLES, nsText, streamLabel } from '../format.js';
+
+export interface ChainBreak {
+  row: number;
+  local_ts_ns: string;
+  local_ts: string;
+  id: string;
+  prev_id: string;
+  expected_prev_id: string;
+  /** A gap or disconnect marker followed the break before the stream's next book message. */
+  explained: boolean;
+}
+
+export interface ChainCheck {
+  /** Book messages whose prev_id was compared with the previous message's id. */
+  messages_checked: number;
+  /** Book messages not compared: the first one after the start, a snapshot, a gap or a disconnect. */
+  messages_after_reset: number;
+  /** Book messages with id or prev_id -1 (the exchange gives none): not compared. */
+  messages_without_ids: number;
+  breaks: number;
+  explained_by_marker: number;
+  unexplained: number;
+  examples: ChainBreak[];
+}
+
+export interface SequenceReport {
+  chain: ChainCheck[];
+  findings: Findings[];
+}
+
+export class SequenceChecker implements Checker<SequenceReport> {
+  private readonly n: number;
+  /** The next book message starts a new chain (start, snapshot, gap or disconnect before it). */
+  private readonly fresh: Uint8Array;
+  private readonly checked: Float64Array;
+  private readonly afterReset: Float64Array;
+  private readonly withoutIds: Float64Array;
+  private readonly breaks: Float64Array;
+  private readonly explained: Float64Array;
+  private readonly pendingBreak: Uint8Array;
+  private readonly examples: ChainBreak[][];
+  private readonly pendingExample: (ChainBreak | null)[];
+
+  constructor(
+    private readonly ds: Dataset,
+    private readonly messages: BookMessages,
+  ) {
+    const n = (this.n = ds.streams.length);
+    this.fresh = new Uint8Array(n).fill(1);
+    this.checked = new Float64Array(n);
+    this.afterReset = new Float64Array(n);
+    this.withoutIds = new Float64Array(n);
+    this.breaks = new Float64Array(n);
+    this.explained = new Float64Array(n);
+    this.pendingBreak = new Uint8Array(n);
+    this.examples = Array.from({ length: n }, () => []);
+    this.pendingExample = new Array<ChainBreak | null>(n).fill(null);
+  }
+
+  onRow(b: EventBatch, i: number, row: number): void {
+    const s = b.stream[i]!;
+    if (s >= this.n) return;
+    const kind = b.kind[i]!;
+    if (kind === EventKind.Gap || kind === EventKind.Disconnect) {
+      this.resolve(s, true);
+      this.fresh[s] = 1;
+    } else if (kind === EventKind.BookSnapshot) {
+      this.resolve(s, false);
+      this.fresh[s] = 1;
+    } else if (kind === EventKind.BookLevel && this.messages.startsMessage) {
+      this.resolve(s, false);
+      const m = this.messages;
+      if (m.noIds) {
+        // Rows without ids cannot be grouped by id: their messages are counted at MessageEnd rows.
+        if (b.flags[i]! & Flag.MessageEnd) this.withoutIds[s]!++;
+      } else if (this.fresh[s] || !m.hadPrevious) {
+        this.afterReset[s]!++;
+      } else {
+        this.checked[s]!++;
+        if (m.prevIdLo !== m.previousIdLo || m.prevIdHi !== m.previousIdHi) this.recordBreak(b, i, row, s);
+      }
+      this.fresh[s] = 0;
+    }
+  }
+
+  private recordBreak(b: EventBatch, i: number, row: number, s: number): void {
+    this.breaks[s]!++;
+    this.pendingBreak[s] = 1;
+    if (this.examples[s]!.length >= MAX_EXAMPLES) return;
+    const m = this.messages;
+    const local = b.localNs[i]!;
+    const ex: ChainBreak = {
+      row,
+      local_ts_ns: nsText(this.ds, local),
+      local_ts: isoText(this.ds, local),
+      id: b.id[i]!.toString(),
+      prev_id: b.prevId[i]!.toString(),
+      expected_prev_id: (BigInt(m.previousIdHi) * 4294967296n + BigInt(m.previousIdLo >>> 0)).toString(),
+      explained: false,
+    };
+    this.examples[s]!.push(ex);
+    this.pendingExample[s] = ex;
+  }
+
+  /** A marker (explained) or the next book message (not explained) settles a pending break. */
+  private resolve(s: number, byMarker: boolean): void {
+    if (!this.pendingBreak[s]) return;
+    this.pendingBreak[s] = 0;
+    if (byMarker) this.explained[s]!++;
+    const ex = this.pendingExample[s];
+    if (ex) {
+      ex.explained = byMarker;
+      this.pendingExample[s] = null;
+    }
+  }
+
+  finish(): SequenceReport {
+    const findings = emptyFindings(this.n);
+    const chain = this.ds.streams.map((st, s): ChainCheck => {
+      this.resolve(s, false);
+      const explained = this.explained[s]!;
+      const unexplained = this.breaks[s]! - explained;
+      const label = streamLabel(st);
+      if (unexplained > 0) findings[s]!.errors.push(`${label}: ${unexplained} sequence break(s) that no gap marker explains`);
+      if (explained > 0) findings[s]!.notes.push(`${label}: ${explained} sequence break(s) followed by a gap marker`);
+      return {
+        messages_checked: this.checked[s]!,
+        messages_after_reset: this.afterReset[s]!,
+        messages_without_ids: this.withoutIds[s]!,
+        breaks: this.breaks[s]!,
+        explained_by_marker: explained,
+        unexplained,
+        examples: this.examples[s]!,
+      };
+    });
+    return { chain, findings };
+  }
+}
