@@ -14,7 +14,7 @@
 // balances are the cash truth and may go negative (the account does not refuse fills; the engine may).
 //
 // Every fill is also kept in compact columns so that reconcile() can recompute the account from the fill list
-// and report any difference from the incrementally kept state: exactly 0 when the bookkeeping is sound.
+// with formulas of its own and report any difference from the incrementally kept state (float rounding only).
 
 import { okxMarket } from '../exchanges/okx/instruments.js';
 import type { Balances, OrderSide, Position } from '../strategy/api.js';
@@ -177,7 +177,7 @@ export interface Reconciliation {
 /** A position this small relative to the sizes involved is float dust from closing: it is set to 0. */
 const DUST = 1e-12;
 
-/** Apply one fill to `s`: the single definition of the bookkeeping, used live and by reconcile(). */
+/** Apply one fill to `s`: the single definition of the bookkeeping, used live (reconcile() checks it apart). */
 function step(spec: ContractSpec, s: State, side: OrderSide, price: number, size: number, fee: number): void {
   const inverse = spec.kind === 'inverse';
   const cv = spec.contractValue;
@@ -351,16 +351,12 @@ export class Account {
     return { [settlementAsset(this.spec)]: this.s.cash };
   }
 
-  /** Recompute state and summary from the initial balances and the stored fills; report kept - recomputed. */
+  /**
+   * Recompute the account from the initial balances and the stored fills with plain formulas of their own
+   * (not step(), so a bookkeeping error there shows as a difference) and report kept - recomputed.
+   */
   reconcile(): Reconciliation {
-    const r: State = { cash: this.initialCash, base: this.initialBase, position: 0, entry: 0, realized: 0, fees: 0 };
-    const sum: FillSummary = { fills: 0, makerFills: 0, bought: 0, sold: 0, notional: 0, fees: 0 };
-    const f = this.log;
-    for (let i = 0; i < f.length; i++) {
-      const side = f.side[i]! as OrderSide;
-      step(this.spec, r, side, f.price[i]!, f.size[i]!, f.fee[i]!);
-      addToSummary(this.spec, sum, side, f.price[i]!, f.size[i]!, f.fee[i]!, f.maker[i] === 1);
-    }
+    const r = recomputeFromFills(this.spec, this.log, this.initialCash, this.initialBase);
     const differences = {
       cash: this.s.cash - r.cash,
       base: this.s.base - r.base,
@@ -368,13 +364,98 @@ export class Account {
       averageEntry: this.s.entry - r.entry,
       realizedPnl: this.s.realized - r.realized,
       fees: this.s.fees - r.fees,
-      fills: this.sum.fills - sum.fills,
-      makerFills: this.sum.makerFills - sum.makerFills,
-      bought: this.sum.bought - sum.bought,
-      sold: this.sum.sold - sum.sold,
-      notional: this.sum.notional - sum.notional,
+      fills: this.sum.fills - r.fills,
+      makerFills: this.sum.makerFills - r.makerFills,
+      bought: this.sum.bought - r.bought,
+      sold: this.sum.sold - r.sold,
+      notional: this.sum.notional - r.notional,
     };
-    const ok = Object.values(differences).every((d) => d === 0) && this.sum.fees === this.s.fees;
-    return { ok, differences };
+    // Both sides sum the same fills in different orders and forms: allow float rounding, relative to the
+    // money and sizes that went through the account.
+    const money = RECONCILE_TOLERANCE * (r.notional + Math.abs(this.initialCash) + 1);
+    const sizes = RECONCILE_TOLERANCE * (r.bought + r.sold + Math.abs(this.initialBase) + 1);
+    const price = RECONCILE_TOLERANCE * Math.max(Math.abs(this.s.entry), Math.abs(r.entry), 1);
+    const within =
+      Math.abs(differences.cash) <= money &&
+      Math.abs(differences.base) <= sizes &&
+      Math.abs(differences.position) <= sizes &&
+      Math.abs(differences.averageEntry) <= price &&
+      Math.abs(differences.realizedPnl) <= money &&
+      Math.abs(differences.fees) <= money &&
+      differences.fills === 0 &&
+      differences.makerFills === 0 &&
+      Math.abs(differences.bought) <= sizes &&
+      Math.abs(differences.sold) <= sizes &&
+      Math.abs(differences.notional) <= money &&
+      Math.abs(this.sum.fees - this.s.fees) <= money;
+    return { ok: within, differences };
   }
+}
+
+/** Relative float rounding allowed between the kept state and its recomputation. */
+const RECONCILE_TOLERANCE = 1e-9;
+
+/**
+ * The account as the fill list says it must be, each quantity by a formula of its own (cv = contractValue):
+ *   position = Σ side·size; fees = Σ fee; bought/sold/notional = plain sums
+ *   spot: cash = initial - Σ side·price·size - Σ fee; base = initial + Σ side·size
+ *   entry = the size-weighted mean price (harmonic for inverse) of the fills that opened or added to the open
+ *           position since it was last flat or flipped (reducing leaves the mean as it is)
+ *   realized, from "realized + unrealized at any price = what the fills paid and received":
+ *     spot/linear  realized = cv × (position × entry - Σ side·size·price)
+ *     inverse      realized = cv × (Σ side·size / price - position / entry)
+ *   derivatives: cash = initial + realized - fees
+ */
+function recomputeFromFills(spec: ContractSpec, f: FillColumns, initialCash: number, initialBase: number) {
+  const inverse = spec.kind === 'inverse';
+  const cv = spec.contractValue;
+  let fills = 0;
+  let makerFills = 0;
+  let bought = 0;
+  let sold = 0;
+  let notional = 0;
+  let fees = 0;
+  let position = 0;
+  let paidQuote = 0; // Σ side·size·price
+  let paidCoin = 0; // Σ side·size / price
+  // The open position's opening fills: Σ size and Σ size·price (inverse: Σ size/price).
+  let openSize = 0;
+  let openWeighted = 0;
+  for (let i = 0; i < f.length; i++) {
+    const side = f.side[i]!;
+    const price = f.price[i]!;
+    const size = f.size[i]!;
+    fills++;
+    if (f.maker[i] === 1) makerFills++;
+    if (side > 0) bought += size;
+    else sold += size;
+    notional += inverse ? (size * cv) / price : price * size * cv;
+    fees += f.fee[i]!;
+    paidQuote += side * size * price;
+    paidCoin += (side * size) / price;
+    const before = position;
+    position += side * size;
+    const weight = inverse ? size / price : size * price;
+    if (openSize === 0 || Math.sign(before) === side) {
+      openSize += size;
+      openWeighted += weight;
+    } else if (size > openSize * (1 + 1e-12)) {
+      // Flipped: the part beyond the closed position opens at this price.
+      const rest = size - openSize;
+      openSize = rest;
+      openWeighted = inverse ? rest / price : rest * price;
+    } else if (size >= openSize * (1 - 1e-12)) {
+      openSize = 0; // closed (up to float dust)
+      openWeighted = 0;
+      position = 0;
+    } else {
+      openWeighted *= (openSize - size) / openSize; // reduced: the mean stays
+      openSize -= size;
+    }
+  }
+  const entry = openSize === 0 ? 0 : inverse ? openSize / openWeighted : openWeighted / openSize;
+  const realized = inverse ? cv * (paidCoin - (position === 0 ? 0 : position / entry)) : cv * (position * entry - paidQuote);
+  const cash = spec.kind === 'spot' ? initialCash - paidQuote - fees : initialCash + realized - fees;
+  const base = spec.kind === 'spot' ? initialBase + position : initialBase;
+  return { cash, base, position, entry, realized, fees, fills, makerFills, bought, sold, notional };
 }
