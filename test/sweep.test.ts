@@ -7,7 +7,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
 import { tempDir } from './helpers.js';
-import { crossing } from '../src/report/sweep-results.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASET = 'datasets/binance-2024-08-08';
@@ -132,7 +131,19 @@ describe('latencylab sweep', () => {
     });
     expect(s.break_even).toHaveLength(2);
     expect(s.break_even.map((b: { label: string }) => b.label)).toEqual(['fast=5', 'fast=10']);
-    for (const b of s.break_even) expect(['crossed', 'never', 'at_lowest']).toContain(b.net.kind);
+    // ma-crossover loses its fees at every point (net < 0 at latency 0) and keeps a positive gross PnL up to 1ms.
+    expect(s.points.map((p: { summary: { net_pnl: number; gross_pnl: number } }) => [p.summary.net_pnl, p.summary.gross_pnl])).toEqual([
+      [-2.404238, 0.9903],
+      [-2.404238, 0.9903],
+      [-2.665099, 0.7295],
+      [-2.665099, 0.7295],
+    ]);
+    const atLowest = { kind: 'at_lowest', latency_ns: 0, text: 'already negative at the lowest latency (0)' };
+    const grossNever = { kind: 'never', latency_ns: null, text: 'never (gross PnL > 0 up to 1ms)' };
+    expect(s.break_even).toEqual([
+      { param_set: 0, label: 'fast=5', net: atLowest, gross: grossNever },
+      { param_set: 1, label: 'fast=10', net: atLowest, gross: grossNever },
+    ]);
   });
 
   it('gives byte-identical results with 1 and 2 workers', () => {
@@ -269,20 +280,5 @@ describe('latencylab sweep', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^latencylab: unknown strategy "nope" \(built in: .*ma-crossover.*\)/);
     });
-  });
-});
-
-describe('break-even latency', () => {
-  it('interpolates linearly between the last point above 0 and the first at or below it', () => {
-    const c = crossing([{ latency_ns: 0, value: 3 }, { latency_ns: 1e6, value: 1 }, { latency_ns: 5e6, value: -1 }, { latency_ns: 1e7, value: 2 }], 'net PnL');
-    expect(c).toEqual({ kind: 'crossed', latency_ns: 3_000_000, text: '3ms' });
-    expect(crossing([{ latency_ns: 0, value: 1 }, { latency_ns: 250_000, value: 0 }], 'net PnL')).toEqual({ kind: 'crossed', latency_ns: 250_000, text: '250us' });
-  });
-  it('says when PnL never crosses, or is already <= 0 at the lowest latency', () => {
-    expect(crossing([{ latency_ns: 0, value: 1 }, { latency_ns: 5e7, value: 0.5 }], 'net PnL')).toEqual({
-      kind: 'never', latency_ns: null, text: 'never (net PnL > 0 up to 50ms)',
-    });
-    expect(crossing([{ latency_ns: 0, value: -1 }, { latency_ns: 1e6, value: 2 }], 'net PnL').text).toBe('already negative at the lowest latency (0)');
-    expect(crossing([{ latency_ns: 250_000, value: 0 }], 'net PnL').text).toBe('already zero at the lowest latency (250us)');
   });
 });

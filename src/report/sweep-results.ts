@@ -163,9 +163,11 @@ export function latencyText(ns: number): string {
 
 /**
  * The lowest latency at which `value` (net or gross PnL) is <= 0, from points sorted by latency: linearly
- * interpolated between the last point above 0 and the first at or below it.
+ * interpolated between the last point above 0 and the first at or below it. Points without a finite value
+ * (a run that could not price its PnL) say nothing about the crossing and are left out.
  */
-export function crossing(points: { latency_ns: number; value: number }[], what: string): Crossing {
+export function crossing(allPoints: { latency_ns: number; value: number }[], what: string): Crossing {
+  const points = allPoints.filter((p) => Number.isFinite(p.value));
   if (points.length === 0) return { kind: 'never', latency_ns: null, text: 'no points' };
   const first = points[0]!;
   if (first.value <= 0) {

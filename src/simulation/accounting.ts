@@ -156,7 +156,7 @@ export interface FillSummary {
 }
 
 export interface Reconciliation {
-  /** True when every difference is exactly 0. */
+  /** True when every difference is within float rounding of the sums (see RECONCILE_TOLERANCE). */
   ok: boolean;
   /** Kept minus recomputed, per quantity. */
   differences: {
