@@ -1,6 +1,9 @@
 // Formatting shared by the inspection reports (dataset info, check, book): times as ns text and ISO text,
 // numbers rounded to 3 decimals, kind names, stream labels.
 import type { Dataset } from '../data/reader.js';
+
+/** What the reports need of a dataset: its streams and the origin its float ns times count from. */
+export type DatasetHead = Pick<Dataset, 'streams' | 'originNs'>;
 import { EVENT_KIND_NAMES } from '../data/types.js';
 import { formatTimeNs } from '../data/time.js';
 
@@ -26,15 +29,15 @@ export function kindName(k: number): string {
 }
 
 /** ns since epoch of a float ns relative to the dataset origin (exact: the floats are integers). */
-export function absNs(ds: Dataset, rel: number): bigint {
+export function absNs(ds: DatasetHead, rel: number): bigint {
   return ds.originNs + BigInt(rel);
 }
 
-export function nsText(ds: Dataset, rel: number): string {
+export function nsText(ds: DatasetHead, rel: number): string {
   return absNs(ds, rel).toString();
 }
 
-export function isoText(ds: Dataset, rel: number): string {
+export function isoText(ds: DatasetHead, rel: number): string {
   return formatTimeNs(absNs(ds, rel));
 }
 
@@ -50,7 +53,7 @@ export function countsObject(counts: Float64Array): Record<string, number> {
   return out;
 }
 
-export function span(ds: Dataset, lmin: number, lmax: number, emin: number, emax: number): TimeSpan {
+export function span(ds: DatasetHead, lmin: number, lmax: number, emin: number, emax: number): TimeSpan {
   const hasL = lmin <= lmax;
   const hasE = emin <= emax;
   return {

@@ -2,10 +2,10 @@
 // per exchange. The minimum over an exchange is its clock offset (negative: the local clock is behind); the
 // latency after removing it is what the feed really took, up to the fastest message.
 import { Histogram, type PercentileSummary } from '../../data/histogram.js';
-import type { Dataset, EventBatch } from '../../data/reader.js';
+import type { EventBatch } from '../../data/reader.js';
 import { EventKind, Flag } from '../../data/types.js';
 import { TRACKED_KINDS, type Checker } from '../checker.js';
-import { kindName, round3 } from '../format.js';
+import { kindName, round3, type DatasetHead } from '../format.js';
 
 /** |clock offset| above this (ms) gets a plain-language note. */
 const OFFSET_NOTE_MS = 50;
@@ -128,7 +128,7 @@ export class ClockChecker implements Checker<ClockReport> {
   private readonly exchangeNames: string[];
   private readonly latency: LatencyCollector;
 
-  constructor(private readonly ds: Dataset) {
+  constructor(private readonly ds: DatasetHead) {
     this.n = ds.streams.length;
     this.exchangeNames = [...new Set(ds.streams.map((st) => st.exchange))];
     this.latency = new LatencyCollector(

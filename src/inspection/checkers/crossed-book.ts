@@ -2,11 +2,11 @@
 // every message end while it is valid. A crossing is marked when a gap or disconnect marker follows it before
 // the stream's next book message; an unmarked one fails the check.
 import { BookBuilder } from '../../book/book-builder.js';
-import type { Dataset, EventBatch } from '../../data/reader.js';
+import type { EventBatch } from '../../data/reader.js';
 import { EventKind, Flag } from '../../data/types.js';
 import type { BookMessages } from '../book-messages.js';
 import { emptyFindings, type Checker, type Findings } from '../checker.js';
-import { isoText, MAX_EXAMPLES, nsText, streamLabel } from '../format.js';
+import { isoText, MAX_EXAMPLES, nsText, streamLabel, type DatasetHead } from '../format.js';
 
 export interface CrossedExample {
   row: number;
@@ -46,7 +46,7 @@ export class CrossedBookChecker implements Checker<CrossedBookReport> {
   private readonly pendingExample: (CrossedExample | null)[];
 
   constructor(
-    private readonly ds: Dataset,
+    private readonly ds: DatasetHead,
     private readonly messages: BookMessages,
   ) {
     const n = (this.n = ds.streams.length);

@@ -1,10 +1,10 @@
 // Sequence chain: each book message's prev_id must equal the previous message's id. A break is explained when
 // a gap or disconnect marker follows it before the stream's next book message (the importer noticed it).
-import type { Dataset, EventBatch } from '../../data/reader.js';
+import type { EventBatch } from '../../data/reader.js';
 import { EventKind, Flag } from '../../data/types.js';
 import type { BookMessages } from '../book-messages.js';
 import { emptyFindings, type Checker, type Findings } from '../checker.js';
-import { isoText, MAX_EXAMPLES, nsText, streamLabel } from '../format.js';
+import { isoText, MAX_EXAMPLES, nsText, streamLabel, type DatasetHead } from '../format.js';
 
 export interface ChainBreak {
   row: number;
@@ -49,7 +49,7 @@ export class SequenceChecker implements Checker<SequenceReport> {
   private readonly pendingExample: (ChainBreak | null)[];
 
   constructor(
-    private readonly ds: Dataset,
+    private readonly ds: DatasetHead,
     private readonly messages: BookMessages,
   ) {
     const n = (this.n = ds.streams.length);

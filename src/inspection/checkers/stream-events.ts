@@ -1,8 +1,8 @@
 // Per-stream counts of rows, snapshots and gap, disconnect and reconnect markers.
-import type { Dataset, EventBatch } from '../../data/reader.js';
+import type { EventBatch } from '../../data/reader.js';
 import { EventKind, Flag, GAP_REASON_NAMES } from '../../data/types.js';
 import { emptyFindings, type Checker, type Findings } from '../checker.js';
-import { streamLabel } from '../format.js';
+import { streamLabel, type DatasetHead } from '../format.js';
 
 export interface StreamEventCounts {
   rows: number;
@@ -27,7 +27,7 @@ export class StreamEventsChecker implements Checker<StreamEventsReport> {
   private readonly disconnects: Float64Array;
   private readonly reconnects: Float64Array;
 
-  constructor(private readonly ds: Dataset) {
+  constructor(private readonly ds: DatasetHead) {
     const n = (this.n = ds.streams.length);
     this.rows = new Float64Array(n);
     this.snapshots = new Float64Array(n);

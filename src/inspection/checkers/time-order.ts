@@ -1,10 +1,10 @@
 // Time order: local_ts going back in file order (the recorder writes in receive order, so this should not
 // happen), and exch_ts going back between rows of one stream and between rows of one stream and kind (normal
 // where an exchange's channels interleave; reported as information).
-import type { Dataset, EventBatch } from '../../data/reader.js';
+import type { EventBatch } from '../../data/reader.js';
 import { Flag } from '../../data/types.js';
 import { emptyFindings, TRACKED_KINDS, type Checker, type Findings } from '../checker.js';
-import { isoText, kindName, MAX_EXAMPLES, nsText, round3, streamLabel } from '../format.js';
+import { isoText, kindName, MAX_EXAMPLES, nsText, round3, streamLabel, type DatasetHead } from '../format.js';
 
 export interface OrderCount {
   decreases: number;
@@ -44,7 +44,7 @@ export class TimeOrderChecker implements Checker<TimeOrderReport> {
   private readonly exchKindDecreases: Float64Array;
   private readonly exchKindMaxBack: Float64Array;
 
-  constructor(private readonly ds: Dataset) {
+  constructor(private readonly ds: DatasetHead) {
     const n = (this.n = ds.streams.length);
     this.prevExch = new Float64Array(n).fill(-Infinity);
     this.exchDecreases = new Float64Array(n);
