@@ -2,7 +2,6 @@
 // PnL from the fills with plain formulas written here, apart from src/simulation/accounting.ts (which keeps
 // them one fill at a time, and whose reconcile() has formulas of its own): on hand-made fills with exact
 // numbers for spot, linear and inverse, and on the fills of real replays of the bundled capture.
-import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Account } from '../src/simulation/accounting.js';
@@ -189,9 +188,8 @@ describe('reconcile() on its own', () => {
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BUNDLED = path.join(ROOT, 'datasets/binance-2024-08-08');
-/** The built-in strategies are loaded compiled (npm test compiles before running). */
+/** The built-in strategies are loaded compiled (npm test compiles before running; so does npm ci). */
 const strategyFile = (name: string) => path.join(ROOT, 'dist/strategies', `${name}.js`);
-const HAVE_COMPILED = fs.existsSync(strategyFile('market-maker')) && fs.existsSync(strategyFile('perp-leads-spot'));
 
 /** Contract kinds of the bundled capture's venues, written out here rather than looked up. */
 const KIND_OF: Record<string, Kind> = { 'binance-spot': 'spot', 'binance-usdm': 'linear' };
@@ -221,7 +219,7 @@ function checkVenuesAgainstFills(r: ReplayResult): number {
   return checked;
 }
 
-describe.skipIf(!HAVE_COMPILED)('the account against the fill list of real replays (bundled capture)', () => {
+describe('the account against the fill list of real replays (bundled capture)', () => {
   const run = (strategy: string) =>
     runOnce({ dataset: BUNDLED, strategy: strategyFile(strategy), params: {}, latency: { latency: '1ms' }, seed: 1, queue: 'risk-averse' });
   let mm: ReplayResult;
