@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseDurationNs } from '../data/time.js';
 import { RECORD_EXCHANGES, startRecorder, type RecordExchange, type RecorderStats } from '../recorder/recorder.js';
 import { statusLine } from '../recorder/status.js';
-import { STREAM_KINDS, type StreamKind } from '../recorder/feed-types.js';
+import { STREAM_KINDS, type StreamKind } from '../exchanges/kit/feed.js';
 
 interface RecordCliOptions {
   exchange: string;

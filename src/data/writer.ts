@@ -285,7 +285,7 @@ export class DatasetWriter {
     const market = new Int8Array(n);
     const sym = new Int16Array(n);
     const streams = this.manifest.streams;
-    const exIdx = streams.map((s) => EXCHANGES.indexOf(s.exchange));
+    const exIdx = streams.map((s) => EXCHANGES.indexOf(s.exchange as (typeof EXCHANGES)[number]));
     const mkIdx = streams.map((s) => MARKET_TYPES.indexOf(s.market));
     for (let i = 0; i < n; i++) {
       const s = c.stream[i]!;
