@@ -8,10 +8,10 @@ import { ProbabilisticQueue, RiskAverseQueue, parseQueueModel } from '../src/sim
 import type { FeeModel, QueueModel, RateLimiter, SimOrderSpec } from '../src/simulation/types.js';
 import type { OrderSide, OrderType, TimeInForce } from '../src/strategy/api.js';
 
-/** Taker 5 bp, maker -1 bp (rebate), by traded value. */
+/** Taker 5 bp, maker -1 bp (rebate), of the notional the engine passes (traded value here: linear, contract value 1). */
 const fees: FeeModel = {
   description: 'test: maker -0.01%, taker 0.05%',
-  fee: (price, size, maker, contractValue) => price * size * contractValue * (maker ? -0.0001 : 0.0005),
+  fee: (notional, maker) => notional * (maker ? -0.0001 : 0.0005),
 };
 
 const unlimited: RateLimiter = { description: 'unlimited', allow: () => true };
