@@ -4,6 +4,7 @@ import { BinanceBookSync } from './book-sync.js';
 import { BINANCE_FEES, BINANCE_MARKET, BINANCE_RATE_LIMITS, binanceContractSpec } from './contracts.js';
 import { BINANCE_REST, BINANCE_SNAPSHOT_LIMIT, BINANCE_WEIGHT_LIMIT, BINANCE_WS, binancePlan } from './feed.js';
 import { binanceFrames } from './frames.js';
+import { BINANCE_HFTBACKTEST } from './captures.js';
 import { BinanceNormalizer, type BinanceExchange } from './normalizer.js';
 import { BinanceSimServer } from './sim-server.js';
 
@@ -16,6 +17,7 @@ function binanceAdapter(id: BinanceExchange): ExchangeAdapter {
     rateLimits: BINANCE_RATE_LIMITS[id],
     normalizer: (sink, problems) => new BinanceNormalizer(id, sink, problems),
     frames: binanceFrames,
+    captures: { hftbacktest: BINANCE_HFTBACKTEST[id] },
     feed: {
       wsRoot: BINANCE_WS[id],
       restRoot: BINANCE_REST[id],

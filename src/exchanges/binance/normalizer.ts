@@ -302,6 +302,10 @@ export class BinanceNormalizer implements Normalizer {
     }
   }
 
+  onRestSnapshot(localTs: bigint, body: Record<string, unknown>, symbol: string, place: InputPlace): void {
+    this.onSnapshot(localTs, body, symbol, place);
+  }
+
   /** Whether the symbol's book is known (a snapshot bridged its diffs and no gap broke the chain since). */
   isSynced(symbol: string): boolean {
     return this.depth.get(symbol)?.synced ?? false;

@@ -9,6 +9,7 @@ import { BybitSimServer } from './sim-server.js';
 
 function bybitAdapter(market: BybitMarket): ExchangeAdapter {
   const id = BYBIT_EXCHANGE[market] as 'bybit-spot' | 'bybit-linear';
+  const address = new RegExp(`/v5/public/${market}\\b|[?&]category=${market}\\b`);
   return {
     id,
     market: () => market,
@@ -17,6 +18,8 @@ function bybitAdapter(market: BybitMarket): ExchangeAdapter {
     rateLimits: BYBIT_RATE_LIMITS,
     normalizer: (sink, problems) => new BybitNormalizer(sink, problems, market),
     frames: bybitFrames,
+    // One cryptofeed name for both categories: the category is in the WebSocket path or the REST query.
+    captures: { cryptofeed: { name: 'BYBIT', ownsAddress: (url) => address.test(url) } },
     feed: {
       wsRoot: BYBIT_WS_ROOT,
       bookDepths: BYBIT_BOOK_DEPTHS,

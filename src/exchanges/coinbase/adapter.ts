@@ -10,4 +10,5 @@ export const coinbase: ExchangeAdapter = {
   defaultFees: () => COINBASE_FEES,
   rateLimits: COINBASE_RATE_LIMITS,
   normalizer: (sink, problems) => new CoinbaseNormalizer(sink, problems),
+  captures: { cryptofeed: { name: 'COINBASE' } },
 };

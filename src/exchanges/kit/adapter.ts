@@ -38,6 +38,15 @@ export interface SimAdapter {
   createServer(ctx: SimContext, opts: { binancePingMs?: number }): SimExchangeServer;
 }
 
+/** How capture formats name this exchange: the importers find exchanges by these. */
+export interface CaptureNames {
+  /** cryptofeed raw captures: the header's exchange name (BYBIT); where one name covers several ids, which
+   *  connection address (WebSocket path or REST query) belongs to this one. */
+  cryptofeed?: { name: string; ownsAddress?(url: string): boolean };
+  /** hftbacktest collector files: the file-name prefixes of this market, and whether a depthUpdate payload is its. */
+  hftbacktest?: { filePrefixes: readonly string[]; ownsDepthUpdate(d: Record<string, unknown>): boolean };
+}
+
 export interface ExchangeAdapter {
   /** The exchange id datasets and the CLI use: binance-usdm, okx. */
   readonly id: string;
@@ -53,6 +62,8 @@ export interface ExchangeAdapter {
   normalizer(sink: EventSink, problems: ProblemLog): Normalizer;
   /** The one classifier of the exchange's frames (for the recorder and the simulator; absent without both). */
   readonly frames?: FrameClassifier;
+  /** The capture formats that hold this exchange. */
+  readonly captures?: CaptureNames;
   /** Absent: the recorder cannot record this exchange. */
   readonly feed?: FeedAdapter;
   /** Absent: the simulator has no server side for this exchange. */

@@ -10,6 +10,8 @@ export interface Normalizer {
   readonly gaps: Readonly<Record<string, number>>;
   /** Book checksums compared (exchanges that send them): equal, different, or not computable. */
   readonly checksums?: { readonly verified: number; readonly failed: number; readonly skipped: number };
+  /** A REST book snapshot the input holds (Binance depth snapshots); `symbol` when the body does not name it. */
+  onRestSnapshot?(localTs: bigint, body: Record<string, unknown>, symbol: string, place: InputPlace): void;
   /** The capture's connection was re-established: every book needs a new snapshot. */
   reset?(localTs: bigint): void;
   /** The input ended: books still waiting for a snapshot get their gap row. */

@@ -15,6 +15,7 @@ export const okx: ExchangeAdapter = {
   rateLimits: OKX_RATE_LIMITS,
   normalizer: (sink, problems) => new OkxNormalizer(sink, problems),
   frames: okxFrames,
+  captures: { cryptofeed: { name: 'OKX' } },
   feed: {
     wsRoot: OKX_WS_ROOT,
     plan: (symbols, kinds, { root }) => okxPlan(symbols, kinds, root),
