@@ -2,9 +2,9 @@
 // The numeric values are part of the on-disk format (docs/dataset-format.md): never renumber them.
 
 /**
- * The `exchange` column's dictionary, in this order (part of the on-disk format). Which exchanges exist and
- * what they mean is the exchange registry's business (src/exchanges/registry.ts); here an exchange id is a
- * string the dataset stores.
+ * The first entries of the `exchange` column's dictionary, in this order, so the datasets written so far keep
+ * their bytes; the writer appends any other exchange id on first use. Which exchanges exist and what they
+ * mean is the exchange registry's business (src/exchanges/registry.ts): here an exchange id is a string.
  */
 export const EXCHANGES = [
   'binance-spot',

@@ -1,11 +1,12 @@
 // The Binance adapters: spot, USD-M and COIN-M share the protocol and differ in roots, paths and rules.
 import type { ExchangeAdapter } from '../kit/adapter.js';
 import { BinanceBookSync } from './book-sync.js';
-import { BINANCE_FEES, BINANCE_MARKET, BINANCE_RATE_LIMITS, binanceContractSpec } from './contracts.js';
+import { BINANCE_FEES, BINANCE_RATE_LIMITS, binanceContractSpec } from './contracts.js';
+import { BINANCE_MARKET, type BinanceExchange } from './markets.js';
 import { BINANCE_REST, BINANCE_SNAPSHOT_LIMIT, BINANCE_WEIGHT_LIMIT, BINANCE_WS, binancePlan } from './feed.js';
 import { binanceFrames } from './frames.js';
 import { BINANCE_HFTBACKTEST } from './captures.js';
-import { BinanceNormalizer, type BinanceExchange } from './normalizer.js';
+import { BinanceNormalizer } from './normalizer.js';
 import { BinanceSimServer } from './sim-server.js';
 
 function binanceAdapter(id: BinanceExchange): ExchangeAdapter {

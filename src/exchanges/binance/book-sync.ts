@@ -8,7 +8,8 @@ import { totalGaps, type BookSyncDriver, type BookSyncHost, type RetryBackoff } 
 import { containedInSnapshot } from './bridging.js';
 import { binanceDepthUrl, binanceDepthWeight } from './feed.js';
 import { binanceFrameInfo } from './frames.js';
-import { BinanceNormalizer, type BinanceExchange } from './normalizer.js';
+import type { BinanceExchange } from './markets.js';
+import { BinanceNormalizer } from './normalizer.js';
 
 interface SymbolBook {
   /** Largest depth `u` received on the current socket. */

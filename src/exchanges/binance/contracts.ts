@@ -1,16 +1,10 @@
 // Binance contract specs, default fees and order rate limits (spot, USD-M, COIN-M).
-import type { MarketType } from '../../data/types.js';
 import type { ContractSpec } from '../../simulation/accounting.js';
 import type { FeeRates } from '../../simulation/fees.js';
 import type { RateWindow } from '../../simulation/rate-limit.js';
 import { inverseContractUsd, splitConcatenated, withContractValue, type Increments } from '../kit/contracts.js';
-import type { BinanceExchange } from './normalizer.js';
+import type { BinanceExchange } from './markets.js';
 
-export const BINANCE_MARKET: Record<BinanceExchange, MarketType> = {
-  'binance-spot': 'spot',
-  'binance-usdm': 'linear',
-  'binance-coinm': 'inverse',
-};
 
 /**
  * tickSize (PRICE_FILTER) and stepSize (LOT_SIZE) of the bundled symbols, from exchangeInfo

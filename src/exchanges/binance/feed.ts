@@ -7,7 +7,7 @@
 // The combined stream wraps each event as {"stream": name, "data": payload}. The server pings (spot every
 // 20 s, futures every 3 min); the ws library answers with the same payload. A connection lives at most 24 h.
 import type { ConnectionPlan, StreamKind } from '../kit/feed.js';
-import type { BinanceExchange } from './normalizer.js';
+import type { BinanceExchange } from './markets.js';
 
 export const BINANCE_WS: Record<BinanceExchange, string> = {
   'binance-spot': 'wss://stream.binance.com:9443',

@@ -7,10 +7,10 @@ import { EventKind, Flag, GAP_REASON_NAMES, GapReason, Side, type ExchangeId, ty
 import { NS_PER_MS } from '../../data/time.js';
 import { binanceEvent, binancePayload } from './frames.js';
 import type { Normalizer } from '../kit/normalizer.js';
-import { BINANCE_MARKET } from './contracts.js';
+import { BINANCE_MARKET, type BinanceExchange } from './markets.js';
 import { bridgesSnapshot, chainBreak, containedInSnapshot, continuesChain } from './bridging.js';
 
-export type BinanceExchange = 'binance-spot' | 'binance-usdm' | 'binance-coinm';
+export type { BinanceExchange } from './markets.js';
 
 
 /** At most this many diffs wait for a snapshot; older ones are dropped (they stay in the raw table). */

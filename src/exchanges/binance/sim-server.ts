@@ -21,7 +21,7 @@ import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../k
 import { decimalText, exchMs, type EventMessage } from '../kit/sim-frames.js';
 import { binanceStreamKey } from './frames.js';
 import { EventKind, Flag } from '../../data/types.js';
-import type { BinanceExchange } from './normalizer.js';
+import type { BinanceExchange } from './markets.js';
 
 interface Sub {
   conn: SimClient;
