@@ -41,7 +41,7 @@ export interface RecorderOptions {
   rotateNs?: bigint;
   /** No data frame for this long → the connection is replaced. Default 10 000 ms. */
   silenceMs?: number;
-  /** Client heartbeat interval (Bybit, OKX). Default 20 000 ms. */
+  /** Client heartbeat interval, where the exchange wants one (Bybit, OKX). Default: the exchange's (20 000 ms). */
   pingIntervalMs?: number;
   /** Reconnect backoff. Default 1 s doubling to 30 s. */
   backoff?: BackoffOptions;
@@ -104,8 +104,8 @@ class Shared {
   ) {}
 }
 
-type SessionOptions = Required<Pick<RecorderOptions, 'silenceMs' | 'pingIntervalMs' | 'healthyMs' | 'resyncTimeoutMs' | 'snapshotLimit'>> &
-  Pick<RecorderOptions, 'backoff' | 'restBackoff'> & { restRoot: string; rest: RestSnapshots | null; signal: AbortSignal };
+type SessionOptions = Required<Pick<RecorderOptions, 'silenceMs' | 'healthyMs' | 'resyncTimeoutMs'>> &
+  Pick<RecorderOptions, 'backoff' | 'restBackoff' | 'pingIntervalMs' | 'snapshotLimit'> & { restRoot: string; rest: RestSnapshots | null; signal: AbortSignal };
 
 /** One connection: its lifecycle, raw rows and statistics; the exchange's driver keeps its books in sync. */
 class Session {
@@ -130,7 +130,7 @@ class Session {
       this.streams.set(s, sh.writer.stream(info));
     }
     const hb = feed.heartbeat;
-    const heartbeat: HeartbeatOptions | undefined = hb ? { text: hb.text, intervalMs: o.pingIntervalMs, whenIdle: hb.whenIdle } : undefined;
+    const heartbeat: HeartbeatOptions | undefined = hb ? { text: hb.text, intervalMs: o.pingIntervalMs ?? hb.intervalMs, whenIdle: hb.whenIdle } : undefined;
     this.conn = new FeedConnection({
       url: plan.url,
       clock: sh.clock,
@@ -257,8 +257,7 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
   for (const s of syms) adapter.market(s); // fails early on a symbol the exchange does not write like this
   const streams = opts.streams && opts.streams.length ? [...new Set(opts.streams)] : [...STREAM_KINDS];
   for (const k of streams) if (!STREAM_KINDS.includes(k)) throw new Error(`unknown stream "${k}" (known: ${STREAM_KINDS.join(', ')})`);
-  const bookDepth = opts.bookDepth ?? feed.bookDepths?.[0] ?? 0;
-  const plans = feed.plan(syms, streams, { root: opts.url ?? feed.wsRoot, bookDepth });
+  const plans = feed.plan(syms, streams, { root: opts.url ?? feed.wsRoot, bookDepth: opts.bookDepth });
 
   const clock = opts.clock ?? new MonotonicClock();
   const writer = new DatasetWriter(opts.out, {
@@ -306,10 +305,10 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
 
   const sessionOpts: SessionOptions = {
     silenceMs: opts.silenceMs ?? 10_000,
-    pingIntervalMs: opts.pingIntervalMs ?? feed.heartbeat?.intervalMs ?? 0,
+    pingIntervalMs: opts.pingIntervalMs,
     healthyMs: opts.healthyMs ?? 60_000,
     resyncTimeoutMs: opts.resyncTimeoutMs ?? 10_000,
-    snapshotLimit: opts.snapshotLimit ?? feed.snapshotLimit ?? 0,
+    snapshotLimit: opts.snapshotLimit,
     backoff: opts.backoff,
     restBackoff: opts.restBackoff,
     restRoot,

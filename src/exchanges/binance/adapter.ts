@@ -3,7 +3,7 @@ import type { ExchangeAdapter } from '../kit/adapter.js';
 import { BinanceBookSync } from './book-sync.js';
 import { BINANCE_FEES, BINANCE_RATE_LIMITS, binanceContractSpec } from './contracts.js';
 import { BINANCE_MARKET, type BinanceExchange } from './markets.js';
-import { BINANCE_REST, BINANCE_SNAPSHOT_LIMIT, BINANCE_WEIGHT_LIMIT, BINANCE_WS, binancePlan } from './feed.js';
+import { BINANCE_REST, BINANCE_WEIGHT_LIMIT, BINANCE_WS, binancePlan } from './feed.js';
 import { binanceFrames } from './frames.js';
 import { BINANCE_HFTBACKTEST } from './captures.js';
 import { BinanceNormalizer } from './normalizer.js';
@@ -23,7 +23,6 @@ function binanceAdapter(id: BinanceExchange): ExchangeAdapter {
       wsRoot: BINANCE_WS[id],
       restRoot: BINANCE_REST[id],
       restWeightLimit: BINANCE_WEIGHT_LIMIT[id],
-      snapshotLimit: BINANCE_SNAPSHOT_LIMIT,
       plan: (symbols, kinds, { root }) => binancePlan(id, symbols, kinds, root),
       // The server pings; the ws library answers. No client heartbeat.
       bookSync: (host) => new BinanceBookSync(id, host),

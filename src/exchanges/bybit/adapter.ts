@@ -23,7 +23,7 @@ function bybitAdapter(market: BybitMarket): ExchangeAdapter {
     feed: {
       wsRoot: BYBIT_WS_ROOT,
       bookDepths: BYBIT_BOOK_DEPTHS,
-      plan: (symbols, kinds, { root, bookDepth }) => bybitPlan(market, symbols, kinds, bookDepth as BybitBookDepth, root),
+      plan: (symbols, kinds, { root, bookDepth }) => bybitPlan(market, symbols, kinds, (bookDepth ?? BYBIT_BOOK_DEPTHS[0]) as BybitBookDepth, root),
       heartbeat: { text: BYBIT_PING, intervalMs: BYBIT_PING_INTERVAL_MS, whenIdle: false, isPong: isBybitPong },
       bookSync: (host) =>
         new ResubscribeBookSync(host, {

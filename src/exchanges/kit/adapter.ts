@@ -18,15 +18,13 @@ export interface FeedAdapter {
   /** The exchange's REST root, where book sync needs REST snapshots. */
   readonly restRoot?: string;
   /** Connections for these symbols under `root` (the exchange's, or a simulator's). */
-  plan(symbols: string[], kinds: readonly StreamKind[], opts: { root: string; bookDepth: number }): ConnectionPlan[];
+  plan(symbols: string[], kinds: readonly StreamKind[], opts: { root: string; bookDepth?: number }): ConnectionPlan[];
   /** Book depths the depth stream can be subscribed at (the first is the default), where the exchange offers a choice. */
   readonly bookDepths?: readonly number[];
   /** Client heartbeat: what to send, how often, whether only when idle, and how the pong looks. */
   readonly heartbeat?: { text: string; intervalMs: number; whenIdle: boolean; isPong(text: string): boolean };
   /** REST request-weight limit per minute, where book sync uses REST. */
   readonly restWeightLimit?: number;
-  /** The default REST snapshot depth, where book sync uses REST. */
-  readonly snapshotLimit?: number;
   /** The book-sync driver of one connection. */
   bookSync(host: BookSyncHost): BookSyncDriver;
 }

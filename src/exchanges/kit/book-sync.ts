@@ -29,7 +29,8 @@ export interface BookSyncHost {
   /** REST snapshots, or null when the recorder fetches none. */
   readonly rest: RestSnapshots | null;
   readonly restRoot: string;
-  readonly snapshotLimit: number;
+  /** REST snapshot depth asked for by the user; undefined: the exchange's default. */
+  readonly snapshotLimit: number | undefined;
   readonly resyncTimeoutMs: number;
   readonly signal: AbortSignal;
   readonly connected: boolean;
