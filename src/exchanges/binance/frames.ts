@@ -57,6 +57,32 @@ export function binanceStreamKey(name: string): string {
   return lower;
 }
 
+/** The stream a bare (unwrapped) payload belongs to, or null for acks and notices. */
+export function binanceStreamOfPayload(d: Record<string, unknown>): string | null {
+  const sym = typeof d.s === 'string' ? d.s.toLowerCase() : null;
+  if (sym === null) return null;
+  switch (d.e) {
+    case 'depthUpdate':
+      return `${sym}@depth`;
+    case 'trade':
+      return `${sym}@trade`;
+    case 'aggTrade':
+      return `${sym}@aggTrade`;
+    case 'bookTicker':
+      return `${sym}@bookTicker`;
+    case 'markPriceUpdate':
+      return `${sym}@markPrice`;
+    case 'kline': {
+      const k = d.k as Record<string, unknown> | undefined;
+      return typeof k?.i === 'string' ? `${sym}@kline_${k.i}` : null;
+    }
+    case undefined:
+      return 'u' in d && 'b' in d && 'a' in d ? `${sym}@bookTicker` : null;
+    default:
+      return null;
+  }
+}
+
 /** Channel of a stream key's suffix (keys are lower case). */
 const CHANNEL_OF_STREAM: Record<string, SynthChannel> = { depth: 'book', trade: 'trade', bookticker: 'bbo' };
 
@@ -70,17 +96,15 @@ export function binanceFrameChannel(text: string): FrameChannel | null {
     if (e && e.length === 3) name = `${e[2]!.toLowerCase()}@${e[1] === 'depthUpdate' ? 'depth' : e[1]!}`;
     else if (e) name = `${e[1]!.toLowerCase()}@bookTicker`;
     else {
-      let msg: unknown;
       try {
-        msg = JSON.parse(text);
+        const msg = JSON.parse(text) as unknown;
+        if (typeof msg === 'object' && msg !== null && !Array.isArray(msg)) name = binanceStreamOfPayload(msg as Record<string, unknown>);
       } catch {
         return null; // a prefix, or a malformed frame
       }
-      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return null;
-      const info = binanceFrameInfo(msg);
-      return info.channel !== null && info.symbol !== null ? { symbol: info.symbol.toUpperCase(), channel: info.channel } : null;
     }
   }
+  if (name === null) return null;
   const key = binanceStreamKey(name);
   const at = key.indexOf('@');
   const channel = at > 0 ? CHANNEL_OF_STREAM[key.slice(at + 1)] : undefined;

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../kit/sim.js';
 import { decimalText, exchMs, type EventMessage } from '../kit/sim-frames.js';
-import { binanceStreamKey } from './frames.js';
+import { binanceStreamKey, binanceStreamOfPayload } from './frames.js';
 import { EventKind, Flag } from '../../data/types.js';
 import type { BinanceExchange } from './markets.js';
 
@@ -54,32 +54,6 @@ const SYNTH_FORMAT = Number.MAX_SAFE_INTEGER;
 const STREAM_NAME = /^(?:[a-z0-9_]+@[A-Za-z0-9_@.]+|![A-Za-z0-9_@]+)$/i;
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
 const MAX_STREAMS = 1024;
-
-/** The stream a bare (unwrapped) payload belongs to, or null for acks and notices. */
-function streamOfPayload(d: Record<string, unknown>): string | null {
-  const sym = typeof d.s === 'string' ? d.s.toLowerCase() : null;
-  if (sym === null) return null;
-  switch (d.e) {
-    case 'depthUpdate':
-      return `${sym}@depth`;
-    case 'trade':
-      return `${sym}@trade`;
-    case 'aggTrade':
-      return `${sym}@aggTrade`;
-    case 'bookTicker':
-      return `${sym}@bookTicker`;
-    case 'markPriceUpdate':
-      return `${sym}@markPrice`;
-    case 'kline': {
-      const k = d.k as Record<string, unknown> | undefined;
-      return typeof k?.i === 'string' ? `${sym}@kline_${k.i}` : null;
-    }
-    case undefined:
-      return 'u' in d && 'b' in d && 'a' in d ? `${sym}@bookTicker` : null;
-    default:
-      return null;
-  }
-}
 
 function decimals(text: unknown): number {
   if (typeof text !== 'string') return -1;
@@ -289,7 +263,7 @@ export class BinanceSimServer implements SimExchangeServer {
       this.play(m.stream, JSON.stringify(m.data), null);
       return;
     }
-    const name = streamOfPayload(m);
+    const name = binanceStreamOfPayload(m);
     if (name !== null) this.play(name, text, null);
   }
 
