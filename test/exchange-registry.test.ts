@@ -122,8 +122,8 @@ describe('contract specs', () => {
     expect(c('okx', 'BTC-USDT')).toEqual({ kind: 'spot', base: 'BTC', quote: 'USDT', contractValue: 1, tickSize: 0.1, lotSize: 0.00000001 });
     expect(c('okx', 'BTC-USD-SWAP')).toEqual({ kind: 'inverse', base: 'BTC', quote: 'USD', contractValue: 100, tickSize: 0.1, lotSize: 1 });
     expect(c('okx', 'ETH-USD-SWAP')).toEqual({ kind: 'inverse', base: 'ETH', quote: 'USD', contractValue: 10, tickSize: 0.01, lotSize: 1 });
-    expect(c('okx', 'BTC-USDT-SWAP')).toEqual({ kind: 'linear', base: 'BTC', quote: 'USDT', contractValue: 0.01, tickSize: 0.1, lotSize: 0.01 });
-    expect(c('okx', 'ETH-USDT-SWAP')).toEqual({ kind: 'linear', base: 'ETH', quote: 'USDT', contractValue: 0.1, tickSize: 0.01, lotSize: 0.01 });
+    expect(c('okx', 'BTC-USDT-SWAP')).toEqual({ kind: 'linear', base: 'BTC', quote: 'USDT', contractValue: 0.01, tickSize: 0.1, lotSize: 0.1 });
+    expect(c('okx', 'ETH-USDT-SWAP')).toEqual({ kind: 'linear', base: 'ETH', quote: 'USDT', contractValue: 0.1, tickSize: 0.01, lotSize: 0.1 });
     expect(contractSpec('okx', 'SOL-USDT-SWAP', { contractValue: 1 })).toEqual({ kind: 'linear', base: 'SOL', quote: 'USDT', contractValue: 1 });
     expect(c('coinbase', 'BTC-USD')).toEqual({ kind: 'spot', base: 'BTC', quote: 'USD', contractValue: 1, tickSize: 0.01, lotSize: 0.00000001 });
     expect(settlementAsset(c('binance-coinm', 'BTCUSD_PERP'))).toBe('BTC');

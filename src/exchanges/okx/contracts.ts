@@ -21,13 +21,15 @@ const OKX_LINEAR_CT_VAL: Readonly<Record<string, number>> = {
 
 /**
  * tickSz and lotSz of the bundled instruments, from GET /api/v5/public/instruments (instType SPOT, SWAP) as
- * published in 2024. Swap sizes are in contracts.
+ * published in 2024. Swap sizes are in contracts; the USDT swaps' step became 0.1 contract in April 2024
+ * (OKX announcements "OKX to adjust the minimum order quantities for several futures", 2024-04-12: ETH/USDT,
+ * 2024-04-19: BTC/USDT).
  */
 const INCREMENTS: Readonly<Record<string, Increments>> = {
   'BTC-USDT': { tickSize: 0.1, lotSize: 0.00000001 },
   'ETH-USDT': { tickSize: 0.01, lotSize: 0.000001 },
-  'BTC-USDT-SWAP': { tickSize: 0.1, lotSize: 0.01 },
-  'ETH-USDT-SWAP': { tickSize: 0.01, lotSize: 0.01 },
+  'BTC-USDT-SWAP': { tickSize: 0.1, lotSize: 0.1 },
+  'ETH-USDT-SWAP': { tickSize: 0.01, lotSize: 0.1 },
   'BTC-USD-SWAP': { tickSize: 0.1, lotSize: 1 },
   'ETH-USD-SWAP': { tickSize: 0.01, lotSize: 1 },
 };
