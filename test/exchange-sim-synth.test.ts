@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startExchangeSim, type ExchangeSim } from '../src/exchange-sim/server.js';
-import { decimalText } from '../src/exchange-sim/synth.js';
+import { decimalText } from '../src/exchanges/kit/sim-frames.js';
 import { openDataset } from '../src/data/reader.js';
 import { readManifest } from '../src/data/manifest.js';
 import { BookBuilder } from '../src/book/book-builder.js';

@@ -8,10 +8,10 @@ import { ProbabilisticQueue, RiskAverseQueue, parseQueueModel } from '../src/sim
 import type { FeeModel, QueueModel, RateLimiter, SimOrderSpec } from '../src/simulation/types.js';
 import type { OrderSide, OrderType, TimeInForce } from '../src/strategy/api.js';
 
-/** Taker 5 bp, maker -1 bp (rebate), by traded value. */
+/** Taker 5 bp, maker -1 bp (rebate), of the notional the engine passes (traded value here: linear, contract value 1). */
 const fees: FeeModel = {
   description: 'test: maker -0.01%, taker 0.05%',
-  fee: (price, size, maker, contractValue) => price * size * contractValue * (maker ? -0.0001 : 0.0005),
+  fee: (notional, maker) => notional * (maker ? -0.0001 : 0.0005),
 };
 
 const unlimited: RateLimiter = { description: 'unlimited', allow: () => true };
@@ -34,7 +34,7 @@ class WindowLimiter implements RateLimiter {
   }
 }
 
-function setup(opts: { queue?: QueueModel; limiter?: RateLimiter } = {}) {
+function setup(opts: { queue?: QueueModel; limiter?: RateLimiter; contractValue?: number; inverse?: boolean } = {}) {
   const book = new OrderBook();
   const events: ExchangeUpdate[] = [];
   const venue = new SimulatedVenue({
@@ -43,6 +43,8 @@ function setup(opts: { queue?: QueueModel; limiter?: RateLimiter } = {}) {
     queue: opts.queue ?? new RiskAverseQueue(),
     fees,
     rateLimiter: opts.limiter ?? unlimited,
+    contractValue: opts.contractValue,
+    inverse: opts.inverse,
     emit: (u) => events.push(u),
   });
   /** What the engine does for one book row: apply it, then tell the venue. */
@@ -75,6 +77,21 @@ function standard(opts: { queue?: QueueModel; limiter?: RateLimiter } = {}) {
 
 const fillsOf = (us: ExchangeUpdate[]) => us.filter((u) => u.fill).map((u) => [u.fill!.price, u.fill!.size, u.fill!.maker]);
 const statuses = (us: ExchangeUpdate[]) => us.map((u) => (u.reason ? `${u.status}:${u.reason}` : u.status));
+
+describe('fees on the contract\'s notional', () => {
+  it('linear contracts of 0.01 base and inverse contracts of 100 USD: the fee model gets the notional in the settlement currency', () => {
+    const linear = setup({ contractValue: 0.01 });
+    linear.level(-1, 60000, 10);
+    linear.order(1, 'market', NaN, 3);
+    // 3 contracts × 0.01 BTC × 60000 = 1800 USDT; taker 0.05% = 0.9
+    expect(linear.take().filter((u) => u.fill).map((u) => u.fill!.fee)).toEqual([0.9]);
+    const inverse = setup({ contractValue: 100, inverse: true });
+    inverse.level(-1, 50000, 20);
+    inverse.order(1, 'market', NaN, 10);
+    // 10 contracts × 100 USD / 50000 = 0.02 BTC; taker 0.05% = 0.00001 BTC
+    expect(inverse.take().filter((u) => u.fill).map((u) => u.fill!.fee)).toEqual([0.00001]);
+  });
+});
 
 describe('taker orders', () => {
   it('a market buy walks the asks with a partial fill at each level; average price exact; taker fees', () => {

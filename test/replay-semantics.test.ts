@@ -19,6 +19,7 @@ import { ProbabilisticQueue, RiskAverseQueue } from '../src/simulation/queue.js'
 import { ProportionalFees } from '../src/simulation/fees.js';
 import { parseRateLimit } from '../src/simulation/rate-limit.js';
 import { createRng } from '../src/simulation/random.js';
+import { contractSpec } from '../src/exchanges/registry.js';
 import { BUY, SELL, resolveParams, type Context, type OrderRequest, type OrderUpdate, type Strategy, type VenueRef } from '../src/strategy/api.js';
 import type { QueueModel } from '../src/simulation/types.js';
 import { tempDir } from './helpers.js';
@@ -87,6 +88,7 @@ function replay(dir: string, strategy: Strategy, s: Setup, venues: VenueRef[] = 
   const rng = createRng(s.seed ?? 1);
   const setups = venues.map(
     (v, i): VenueSetup => ({
+      spec: contractSpec(v.exchange, v.symbol),
       latency: buildVenueLatency(s.latency, rng, data.clockOffsetNs[i]),
       queue: s.queue ?? new RiskAverseQueue(),
       fees: new ProportionalFees(0.0002, 0.0005),

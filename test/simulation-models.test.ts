@@ -11,9 +11,10 @@ import {
   describeVenueLatency,
   parseLatency,
 } from '../src/simulation/latency.js';
-import { DEFAULT_FEE_RATES, ProportionalFees, defaultFees, parseFees } from '../src/simulation/fees.js';
-import { SlidingWindowRateLimiter, defaultRateLimit, parseRateLimit } from '../src/simulation/rate-limit.js';
-import { Account, contractSpec, settlementAsset, type AccountFill, type ContractSpec } from '../src/simulation/accounting.js';
+import { ProportionalFees, parseFees } from '../src/simulation/fees.js';
+import { SlidingWindowRateLimiter, parseRateLimit } from '../src/simulation/rate-limit.js';
+import { Account, notional, settlementAsset, type AccountFill, type ContractSpec } from '../src/simulation/accounting.js';
+import { contractSpec, defaultFees, defaultRateLimit } from '../src/exchanges/registry.js';
 import type { OrderSide } from '../src/strategy/api.js';
 import type { Rng } from '../src/simulation/types.js';
 
@@ -192,39 +193,6 @@ describe('latency', () => {
 });
 
 describe('fees', () => {
-  it('charges rate × notional: linear and spot in quote, inverse in coin', () => {
-    const usdm = defaultFees('binance-usdm');
-    expect(usdm.description).toBe('maker 0.02%, taker 0.05%');
-    expect(usdm.fee(50000, 0.1, false, 1, false)).toBe(2.5); // 0.05% of 5000 USDT
-    expect(usdm.fee(50000, 0.1, true, 1, false)).toBe(1); // 0.02% of 5000 USDT
-    const coinm = defaultFees('binance-coinm');
-    expect(coinm.fee(50000, 10, false, 100, true)).toBe(0.00001); // 10 × 100 USD / 50000 = 0.02 BTC; 0.05% = 0.00001 BTC
-    expect(coinm.fee(50000, 10, true, 100, true)).toBeCloseTo(0.000004, 18);
-    expect(defaultFees('binance-spot').fee(60000, 0.5, true, 1, false)).toBe(30); // 0.1% of 30000
-    expect(defaultFees('coinbase').fee(60000, 0.5, false, 1, false)).toBe(180); // 0.6% of 30000
-    expect(defaultFees('bybit-linear').fee(60000, 0.5, false, 1, false)).toBe(16.5); // 0.055% of 30000
-    expect(defaultFees('okx', 'BTC-USDT').fee(60000, 0.5, true, 1, false)).toBe(24); // 0.08% of 30000
-    expect(defaultFees('okx', 'BTC-USDT-SWAP').fee(60000, 3, false, 0.01, false)).toBe(0.9); // 3 × 0.01 BTC × 60000 × 0.05%
-  });
-
-  it('uses the published base-tier table', () => {
-    const d = (e: string, s?: string) => [defaultFees(e, s).maker, defaultFees(e, s).taker];
-    expect(d('binance-spot')).toEqual([0.001, 0.001]);
-    expect(d('binance-usdm')).toEqual([0.0002, 0.0005]);
-    expect(d('binance-coinm')).toEqual([0.0002, 0.0005]);
-    expect(d('bybit-spot')).toEqual([0.001, 0.001]);
-    expect(d('bybit-linear')).toEqual([0.0002, 0.00055]);
-    expect(d('okx', 'BTC-USDT')).toEqual([0.0008, 0.001]);
-    expect(d('okx', 'BTC-USDT-SWAP')).toEqual([0.0002, 0.0005]);
-    expect(d('okx', 'BTC-USD-SWAP')).toEqual([0.0002, 0.0005]);
-    expect(d('coinbase')).toEqual([0.004, 0.006]);
-    expect(Object.keys(DEFAULT_FEE_RATES).length).toBe(8);
-    expect(defaultFees('bybit-linear').description).toBe('maker 0.02%, taker 0.055%');
-    expect(defaultFees('okx', 'ETH-USDT').description).toBe('maker 0.08%, taker 0.1%');
-    expect(() => defaultFees('okx')).toThrow(/pass the instId/);
-    expect(() => defaultFees('kraken')).toThrow(/no default fees for exchange "kraken"/);
-  });
-
   it('parses overrides; a negative maker rate is a rebate', () => {
     const f = parseFees('maker=0.0002,taker=0.0005');
     expect([f.maker, f.taker]).toEqual([0.0002, 0.0005]);
@@ -233,8 +201,8 @@ describe('fees', () => {
     expect(parseFees('maker=1e-4,taker=0.0005').maker).toBe(0.0001);
     const rebate = parseFees('maker=-0.0001,taker=0.0005');
     expect(rebate.description).toBe('maker -0.01%, taker 0.05%');
-    expect(rebate.fee(10000, 1, true, 1, false)).toBe(-1);
-    expect(rebate.fee(10000, 1, false, 1, false)).toBe(5);
+    expect(rebate.fee(10000, true)).toBe(-1);
+    expect(rebate.fee(10000, false)).toBe(5);
     expect(parseFees('taker=0.0007', { maker: 0.0002, taker: 0.0005 }).description).toBe('maker 0.02%, taker 0.07%');
     expect(() => parseFees('maker=0.0002')).toThrow(/give both maker and taker/);
     expect(() => parseFees('maker=0.1,taker=0.1')).toThrow(/maker = 10% is implausible/);
@@ -242,22 +210,11 @@ describe('fees', () => {
     expect(() => parseFees('maker=abc,taker=0')).toThrow(/not a number/);
     expect(() => parseFees('rebate=1')).toThrow(/unknown name "rebate"/);
     expect(() => parseFees('maker=0.0002,maker=0.0003,taker=0')).toThrow(/maker given twice/);
-    expect(new ProportionalFees(0, 0).fee(1, 1, true, 1, false)).toBe(0);
+    expect(new ProportionalFees(0, 0).fee(1, true)).toBe(0);
   });
 });
 
 describe('rate limits', () => {
-  it('allows N per window; exactly `window` ns after the oldest counted order is allowed', () => {
-    const l = defaultRateLimit('binance-spot');
-    expect(l.description).toBe('50 per 10s');
-    for (let i = 0; i < 50; i++) expect(l.allow(i * MS)).toBe(true); // t = 0, 1ms, ..., 49ms
-    expect(l.allow(10 * S - 1)).toBe(false); // 51st inside the window (oldest at 0)
-    expect(l.allow(10 * S)).toBe(true); // exactly 10s after the oldest: it has left
-    expect(l.allow(10 * S)).toBe(false); // the next oldest is at 1ms
-    expect(l.allow(10 * S + MS - 1)).toBe(false);
-    expect(l.allow(10 * S + MS)).toBe(true);
-  });
-
   it('refused orders are not counted', () => {
     const l = parseRateLimit('2/1s');
     expect([l.allow(0), l.allow(0.1 * S), l.allow(0.5 * S), l.allow(0.9 * S), l.allow(1 * S), l.allow(1.1 * S), l.allow(1.2 * S)]).toEqual([
@@ -269,35 +226,6 @@ describe('rate limits', () => {
       true,
       false,
     ]);
-  });
-
-  it('checks every window: Binance futures 300 per 10s and 1200 per minute', () => {
-    const l = defaultRateLimit('binance-usdm');
-    expect(l.description).toBe('300 per 10s and 1200 per 60s');
-    const burst = (at: number) => {
-      let n = 0;
-      for (let i = 0; i < 400; i++) if (l.allow(at + i)) n++;
-      return n;
-    };
-    expect(burst(0)).toBe(300);
-    expect(burst(10 * S)).toBe(300);
-    expect(burst(20 * S)).toBe(300);
-    expect(burst(30 * S)).toBe(300);
-    expect(burst(40 * S)).toBe(0); // the 10s window would allow 300; the minute is full
-    expect(burst(60 * S)).toBe(300); // the orders at 0..299ns have left the minute
-    expect(defaultRateLimit('binance-coinm').description).toBe('300 per 10s and 1200 per 60s');
-  });
-
-  it('has the documented defaults', () => {
-    expect(defaultRateLimit('bybit-spot').description).toBe('10 per 1s');
-    expect(defaultRateLimit('bybit-linear').description).toBe('10 per 1s');
-    expect(defaultRateLimit('okx').description).toBe('60 per 2s');
-    expect(defaultRateLimit('coinbase').description).toBe('30 per 1s');
-    const okx = defaultRateLimit('okx');
-    let n = 0;
-    for (let i = 0; i < 100; i++) if (okx.allow(i * 10 * MS)) n++; // 100 orders in 1s
-    expect(n).toBe(60);
-    expect(() => defaultRateLimit('kraken')).toThrow(/no default rate limit/);
   });
 
   it('parses texts, refuses time going backwards, and keeps fixed memory', () => {
@@ -317,41 +245,6 @@ describe('rate limits', () => {
     let allowed = 0;
     for (let t = 0; t < 1_000_000; t++) if (r.allow(t)) allowed++;
     expect(allowed).toBe(30_000);
-  });
-});
-
-describe('contract specs', () => {
-  it('reads each exchange\'s symbols', () => {
-    const c = (e: string, s: string) => contractSpec(e, s);
-    expect(c('binance-spot', 'BTCUSDT')).toEqual({ kind: 'spot', base: 'BTC', quote: 'USDT', contractValue: 1 });
-    expect(c('binance-spot', 'ETHBTC')).toEqual({ kind: 'spot', base: 'ETH', quote: 'BTC', contractValue: 1 });
-    expect(c('binance-spot', 'BTCFDUSD')).toEqual({ kind: 'spot', base: 'BTC', quote: 'FDUSD', contractValue: 1 });
-    expect(c('binance-usdm', 'BTCUSDT')).toEqual({ kind: 'linear', base: 'BTC', quote: 'USDT', contractValue: 1 });
-    expect(c('binance-usdm', 'ETHUSDT_240927')).toEqual({ kind: 'linear', base: 'ETH', quote: 'USDT', contractValue: 1 });
-    expect(c('binance-coinm', 'BTCUSD_PERP')).toEqual({ kind: 'inverse', base: 'BTC', quote: 'USD', contractValue: 100 });
-    expect(c('binance-coinm', 'ETHUSD_PERP')).toEqual({ kind: 'inverse', base: 'ETH', quote: 'USD', contractValue: 10 });
-    expect(c('binance-coinm', 'BTCUSD_240927')).toEqual({ kind: 'inverse', base: 'BTC', quote: 'USD', contractValue: 100 });
-    expect(c('bybit-spot', 'ETHUSDC')).toEqual({ kind: 'spot', base: 'ETH', quote: 'USDC', contractValue: 1 });
-    expect(c('bybit-linear', 'BTCUSDT')).toEqual({ kind: 'linear', base: 'BTC', quote: 'USDT', contractValue: 1 });
-    expect(c('bybit-linear', 'BTCPERP')).toEqual({ kind: 'linear', base: 'BTC', quote: 'USDC', contractValue: 1 });
-    expect(c('okx', 'BTC-USDT')).toEqual({ kind: 'spot', base: 'BTC', quote: 'USDT', contractValue: 1 });
-    expect(c('okx', 'BTC-USD-SWAP')).toEqual({ kind: 'inverse', base: 'BTC', quote: 'USD', contractValue: 100 });
-    expect(c('okx', 'ETH-USD-SWAP')).toEqual({ kind: 'inverse', base: 'ETH', quote: 'USD', contractValue: 10 });
-    expect(c('okx', 'BTC-USDT-SWAP')).toEqual({ kind: 'linear', base: 'BTC', quote: 'USDT', contractValue: 0.01 });
-    expect(c('okx', 'ETH-USDT-SWAP')).toEqual({ kind: 'linear', base: 'ETH', quote: 'USDT', contractValue: 0.1 });
-    expect(contractSpec('okx', 'SOL-USDT-SWAP', { contractValue: 1 })).toEqual({ kind: 'linear', base: 'SOL', quote: 'USDT', contractValue: 1 });
-    expect(c('coinbase', 'BTC-USD')).toEqual({ kind: 'spot', base: 'BTC', quote: 'USD', contractValue: 1 });
-    expect(settlementAsset(c('binance-coinm', 'BTCUSD_PERP'))).toBe('BTC');
-    expect(settlementAsset(c('binance-usdm', 'BTCUSDT'))).toBe('USDT');
-  });
-
-  it('explains what it cannot read', () => {
-    expect(() => contractSpec('okx', 'SOL-USDT-SWAP')).toThrow(/ctVal/);
-    expect(() => contractSpec('binance-coinm', 'BTCUSDT')).toThrow(/BTCUSD_PERP/);
-    expect(() => contractSpec('binance-spot', 'XYZ')).toThrow(/cannot tell base from quote/);
-    expect(() => contractSpec('coinbase', 'BTCUSD')).toThrow(/BTC-USD/);
-    expect(() => contractSpec('kraken', 'XBTUSD')).toThrow(/no contract specification/);
-    expect(() => contractSpec('binance-spot', 'BTCUSDT', { contractValue: 2 })).toThrow(/spot/);
   });
 });
 
@@ -385,8 +278,8 @@ describe('accounting: hand-worked', () => {
   it('linear in contracts (OKX BTC-USDT-SWAP, 0.01 BTC each)', () => {
     const a = new Account(contractSpec('okx', 'BTC-USDT-SWAP'), { USDT: 1000 });
     const fees = defaultFees('okx', 'BTC-USDT-SWAP');
-    a.applyFill(fill(BUY, 60000, 3, fees.fee(60000, 3, false, 0.01, false))); // 0.03 BTC, fee 0.9
-    a.applyFill(fill(SELL, 61000, 3, fees.fee(61000, 3, true, 0.01, false))); // fee 0.0002 × 1830 = 0.366
+    a.applyFill(fill(BUY, 60000, 3, fees.fee(notional(a.spec, 60000, 3), false))); // 0.03 BTC, fee 0.9
+    a.applyFill(fill(SELL, 61000, 3, fees.fee(notional(a.spec, 61000, 3), true))); // fee 0.0002 × 1830 = 0.366
     expect(a.realizedPnl).toBe(30); // 3 × 0.01 × 1000
     expect(a.fees).toBeCloseTo(1.266, 12);
     expect(a.cash).toBeCloseTo(1028.734, 10);
@@ -427,7 +320,7 @@ describe('accounting: hand-worked', () => {
     const spec = contractSpec('binance-coinm', 'BTCUSD_PERP'); // 100 USD per contract
     const fees = defaultFees('binance-coinm');
     const a = new Account(spec, { BTC: 1 });
-    const f = (side: OrderSide, price: number, size: number) => fill(side, price, size, fees.fee(price, size, false, 100, true));
+    const f = (side: OrderSide, price: number, size: number) => fill(side, price, size, fees.fee(notional(spec, price, size), false));
     a.applyFill(f(BUY, 20000, 10)); // 1000 USD = 0.05 BTC; fee 0.000025 BTC
     expect([a.position, a.averageEntry]).toEqual([10, 20000]);
     expect(a.fees).toBe(0.000025);
@@ -477,7 +370,7 @@ function randomFills(rng: Rng, spec: ContractSpec, fees: ProportionalFees, n: nu
     let size = spec.kind === 'inverse' ? 1 + Math.floor(rng.next() * 50) : (1 + Math.floor(rng.next() * 2000)) / 1000;
     if (u < 0.15 && pos !== 0) size = Math.abs(pos); // exactly close (the side may open or double instead)
     const maker = rng.next() < 0.6;
-    fills.push(fill(side, price, size, fees.fee(price, size, maker, spec.contractValue, spec.kind === 'inverse'), maker));
+    fills.push(fill(side, price, size, fees.fee(notional(spec, price, size), maker), maker));
     pos += side * size;
   }
   return { fills, lastPrice: price };

@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { openDataset } from '../data/reader.js';
 import { RawKind } from '../data/types.js';
-import { binancePlan } from '../exchanges/binance/feed.js';
+import { feedAdapter } from '../exchanges/registry.js';
 import { MonotonicClock } from '../recorder/clock.js';
 import { startRecorder } from '../recorder/recorder.js';
 import { startExchangeSim } from '../exchange-sim/server.js';
@@ -151,7 +151,7 @@ async function baselineRun(dataset: string): Promise<RunResult> {
   const sim = new SimProcess(dataset);
   try {
     const base = await sim.ready;
-    const url = binancePlan(EXCHANGE, [SYMBOL], ['trade', 'depth', 'bbo'], base)[0]!.url;
+    const url = feedAdapter(EXCHANGE).plan([SYMBOL], ['trade', 'depth', 'bbo'], { root: base })[0]!.url;
     const recv: number[] = [];
     const cpu0 = process.cpuUsage();
     const ws = new WebSocket(url, { perMessageDeflate: false });

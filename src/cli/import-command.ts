@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DatasetWriter } from '../data/writer.js';
 import { ProblemLog } from '../data/sink.js';
-import { EXCHANGES, isExchangeId } from '../data/types.js';
+import { EXCHANGE_IDS, isKnownExchange } from '../exchanges/registry.js';
 import { IMPORTERS } from '../importers/index.js';
 import type { ImporterStats } from '../importers/importer.js';
 import type { Manifest } from '../data/manifest.js';
@@ -37,8 +37,8 @@ export async function runImport(
   if (!entry) throw new Error(`unknown import format "${format}" (known: ${Object.keys(IMPORTERS).join(', ')})`);
   if (files.length === 0) throw new Error('no input files given');
   for (const f of files) if (!fs.existsSync(f)) throw new Error(`input file not found: ${f}`);
-  if (opts.exchange !== undefined && !isExchangeId(opts.exchange)) {
-    throw new Error(`unknown exchange "${opts.exchange}" (known: ${EXCHANGES.join(', ')})`);
+  if (opts.exchange !== undefined && !isKnownExchange(opts.exchange)) {
+    throw new Error(`unknown exchange "${opts.exchange}" (known: ${EXCHANGE_IDS.join(', ')})`);
   }
   const problems = new ProblemLog();
   const started = performance.now();
@@ -90,7 +90,7 @@ export function registerImportCommand(program: Command): void {
     .argument('<format>', `input format: ${Object.keys(IMPORTERS).join(' | ')}`)
     .argument('<files...>', 'capture files (.gz or plain); files of one market join into one timeline')
     .requiredOption('--out <dir>', 'dataset folder to create')
-    .option('--exchange <id>', `force the exchange id (${EXCHANGES.join(', ')})`)
+    .option('--exchange <id>', `force the exchange id (${EXCHANGE_IDS.join(', ')})`)
     .option('--append', 'append to an existing dataset in --out')
     .option('--segment-rows <n>', 'start a new segment file after this many events', (v) => {
       const n = Number(v);

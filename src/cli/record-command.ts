@@ -1,9 +1,13 @@
 // latencylab record --exchange <id> --symbols A,B [--streams trade,depth,bbo] --out <dir> [--url <ws root>] [--rotate 1h]
 import type { Command } from 'commander';
 import { parseDurationNs } from '../data/time.js';
+import { ADAPTERS } from '../exchanges/registry.js';
 import { RECORD_EXCHANGES, startRecorder, type RecordExchange, type RecorderStats } from '../recorder/recorder.js';
 import { statusLine } from '../recorder/status.js';
-import { STREAM_KINDS, type StreamKind } from '../recorder/feed-types.js';
+import { STREAM_KINDS, type StreamKind } from '../exchanges/kit/feed.js';
+
+/** The book depths the exchanges offer a choice of (Bybit: 50 or 200). */
+const BOOK_DEPTHS = [...new Set(ADAPTERS.flatMap((a) => a.feed?.bookDepths ?? []))];
 
 interface RecordCliOptions {
   exchange: string;
@@ -52,7 +56,7 @@ export function registerRecordCommand(program: Command): void {
       const streams = o.streams.split(',').map((s) => s.trim()).filter(Boolean);
       for (const s of streams) if (!(STREAM_KINDS as readonly string[]).includes(s)) throw new Error(`unknown stream "${s}" (known: ${STREAM_KINDS.join(', ')})`);
       const bookDepth = Number(o.bookDepth);
-      if (bookDepth !== 50 && bookDepth !== 200) throw new Error(`--book-depth must be 50 or 200, got "${o.bookDepth}"`);
+      if (!BOOK_DEPTHS.includes(bookDepth)) throw new Error(`--book-depth must be ${BOOK_DEPTHS.join(' or ')}, got "${o.bookDepth}"`);
       const rotateNs = o.rotate ? BigInt(Math.round(durationMs(o.rotate, '--rotate') * 1e6)) : 0n;
 
       const tty = process.stderr.isTTY === true;
@@ -90,7 +94,7 @@ export function registerRecordCommand(program: Command): void {
         restUrl: o.restUrl,
         rotateNs,
         silenceMs: durationMs(o.silence, '--silence'),
-        bookDepth: bookDepth as 50 | 200,
+        bookDepth,
         onStatus,
         log,
       });

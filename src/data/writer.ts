@@ -124,7 +124,10 @@ export class DatasetWriter {
   private symbols: string[] = [];
   private symbolIndexOfStream: number[] = [];
   private symbolDict: Vector | null = null;
-  private readonly exchangeDict = vectorFromArray([...EXCHANGES], new Utf8());
+  /** The exchange column's dictionary: the format's known names first (their indexes never change), then
+   *  any other exchange id in order of first use, so a new exchange needs no edit here. */
+  private readonly exchangeNames: string[] = [...EXCHANGES];
+  private exchangeDict: Vector | null = null;
   private readonly marketDict = vectorFromArray([...MARKET_TYPES], new Utf8());
   private rawSources: string[] = [];
   private readonly rawSourceIndex = new Map<string, number>();
@@ -182,6 +185,16 @@ export class DatasetWriter {
     // Listed at once, so a crash never leaves rows whose stream the manifest does not name.
     writeManifest(this.dir, this.manifest);
     return idx;
+  }
+
+  private exchangeIndex(exchange: string): number {
+    let i = this.exchangeNames.indexOf(exchange);
+    if (i < 0) {
+      if (this.exchangeNames.length >= 127) throw new Error('a dataset holds at most 127 exchange names');
+      i = this.exchangeNames.push(exchange) - 1;
+      this.exchangeDict = null;
+    }
+    return i;
   }
 
   private registerStream(info: StreamInfo): number {
@@ -246,7 +259,7 @@ export class DatasetWriter {
       this.rawSourceDict = null;
     }
     r.localTs.push(localTs);
-    r.exchange.push(EXCHANGES.indexOf(exchange as (typeof EXCHANGES)[number]));
+    r.exchange.push(this.exchangeIndex(exchange));
     r.source.push(src);
     r.line.push(BigInt(line));
     r.kind.push(kind);
@@ -285,7 +298,8 @@ export class DatasetWriter {
     const market = new Int8Array(n);
     const sym = new Int16Array(n);
     const streams = this.manifest.streams;
-    const exIdx = streams.map((s) => EXCHANGES.indexOf(s.exchange));
+    const exIdx = streams.map((s) => this.exchangeIndex(s.exchange));
+    this.exchangeDict ??= vectorFromArray(this.exchangeNames, new Utf8());
     const mkIdx = streams.map((s) => MARKET_TYPES.indexOf(s.market));
     for (let i = 0; i < n; i++) {
       const s = c.stream[i]!;
@@ -319,6 +333,7 @@ export class DatasetWriter {
     const n = r.length;
     if (n === 0 || this.segRaw === null) return;
     if (this.rawSourceDict === null) this.rawSourceDict = vectorFromArray(this.rawSources, new Utf8());
+    this.exchangeDict ??= vectorFromArray(this.exchangeNames, new Utf8());
     const offsets = new Int32Array(n + 1);
     let total = 0;
     for (let i = 0; i < n; i++) total += Buffer.byteLength(r.data[i]!);
@@ -360,6 +375,7 @@ export class DatasetWriter {
     // Dictionaries restart per stream file.
     this.symbolDict = null;
     this.rawSourceDict = null;
+    this.exchangeDict = null;
     this.seg = seg;
     this.segPeriod = this.rotateNs > 0n ? localTs / this.rotateNs : -1n;
     this.stats = { lmin: MAX_I64, lmax: MIN_I64, emin: MAX_I64, emax: MIN_I64, rmin: MAX_I64, rmax: MIN_I64 };

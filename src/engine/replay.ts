@@ -18,7 +18,7 @@
 // to data at t acts after the exchange has moved at t.
 import { OrderBook } from '../book/order-book.js';
 import { EventKind, Flag } from '../data/types.js';
-import { Account, contractSpec, settlementAsset } from '../simulation/accounting.js';
+import { Account, settlementAsset, type ContractSpec } from '../simulation/accounting.js';
 import { ConstantLatency } from '../simulation/latency.js';
 import { levelMatters, SimulatedVenue, tradeMatters, type ExchangeUpdate } from '../simulation/matching.js';
 import type { FeeModel, Fill, LatencyModel, QueueModel, RateLimiter, Rng, VenueLatency } from '../simulation/types.js';
@@ -27,6 +27,8 @@ import { EventClass, EventQueue } from './event-queue.js';
 import type { MarketChunk, MarketData } from './market-data.js';
 
 export interface VenueSetup {
+  /** The venue's contract (session.ts looks it up in the exchange registry). */
+  spec: ContractSpec;
   latency: VenueLatency;
   queue: QueueModel;
   fees: FeeModel;
@@ -202,7 +204,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
   const exBooks = data.venues.map(() => new OrderBook());
   const exState = data.venues.map(() => ({ valid: false }));
   const sBooks = data.venues.map(() => new StrategyBook());
-  const specs = data.venues.map((v) => contractSpec(v.exchange, v.symbol));
+  const specs = cfg.venues.map((s) => s.spec);
   const accounts = specs.map((s, i) => new Account(s, cfg.venues[i]!.initialBalances));
   const known = specs.map((s, i) => new Account(s, cfg.venues[i]!.initialBalances));
   const lastArrival = new Float64Array(V).fill(-Infinity);

@@ -6,10 +6,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveParams, type ParamSpecs, type StrategyDefinition, type VenueRef } from '../strategy/api.js';
 import { createRng } from '../simulation/random.js';
 import { buildVenueLatency, describeVenueLatency, type VenueLatencyOptions } from '../simulation/latency.js';
-import { defaultFees, parseFees } from '../simulation/fees.js';
-import { defaultRateLimit, parseRateLimit } from '../simulation/rate-limit.js';
+import { parseFees } from '../simulation/fees.js';
+import { parseRateLimit } from '../simulation/rate-limit.js';
 import { parseQueueModel } from '../simulation/queue.js';
-import { contractSpec } from '../simulation/accounting.js';
+import type { ContractSpec } from '../simulation/accounting.js';
+import { contractSpec, defaultFees, defaultRateLimit } from '../exchanges/registry.js';
 import { loadMarketData, type MarketData } from './market-data.js';
 import { runReplay, type ReplayResult, type VenueSetup } from './replay.js';
 
@@ -95,8 +96,7 @@ export interface RunSummary {
 const DEFAULT_QUOTE = 100_000;
 
 /** Enough of each settlement asset to trade: 100,000 in quote currencies, or its worth in the coin. */
-function defaultBalances(exchange: string, symbol: string, firstMid: number): Record<string, number> {
-  const spec = contractSpec(exchange, symbol);
+function defaultBalances(spec: ContractSpec, firstMid: number): Record<string, number> {
   if (spec.kind === 'inverse') return { [spec.base]: DEFAULT_QUOTE / firstMid };
   if (spec.kind === 'spot') return { [spec.quote]: DEFAULT_QUOTE, [spec.base]: DEFAULT_QUOTE / firstMid };
   return { [spec.quote]: DEFAULT_QUOTE };
@@ -142,12 +142,14 @@ export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOption
   const rng = createRng(opts.seed);
   const setups: VenueSetup[] = data.venues.map((v, i) => {
     const lat = venueLatencyOptions(opts.latency, opts.venueLatency?.[v.exchange]);
+    const spec = contractSpec(v.exchange, v.symbol);
     return {
+      spec,
       latency: buildVenueLatency(lat, rng, data.clockOffsetNs[i]),
       queue: parseQueueModel(opts.queue),
       fees: opts.fees ? parseFees(opts.fees) : defaultFees(v.exchange, v.symbol),
       rateLimiter: opts.rateLimit ? parseRateLimit(opts.rateLimit) : defaultRateLimit(v.exchange),
-      initialBalances: defaultBalances(v.exchange, v.symbol, firstMid(data, i)),
+      initialBalances: defaultBalances(spec, firstMid(data, i)),
     };
   });
   const strategy = prep.def.create(prep.params as never);
@@ -162,7 +164,7 @@ export async function runOnce(opts: RunOptions): Promise<{ result: ReplayResult;
 }
 
 function summarize(prep: PreparedRun, data: MarketData, opts: RunOptions, setups: VenueSetup[], r: ReplayResult): RunSummary {
-  const specs = data.venues.map((v) => contractSpec(v.exchange, v.symbol));
+  const specs = setups.map((s) => s.spec);
   // Everything is reported in the first venue's quote currency; inverse venues convert at their last mid.
   const toQuote = (v: number, x: number) => (specs[v]!.kind === 'inverse' ? x * r.venues[v]!.lastMid : x);
   let net = 0;

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { ExchangeId } from '../data/types.js';
-import type { Fault, FaultPlanEntry } from './types.js';
+import type { Fault, SimClient } from '../exchanges/kit/sim.js';
+import type { FaultPlanEntry } from './types.js';
 
 export interface ConnectionHooks {
   /** A frame went out: for the server's counters. */
@@ -17,7 +18,7 @@ export interface ConnectionHooks {
 
 let nextId = 1;
 
-export class SimConnection {
+export class SimConnection implements SimClient {
   readonly id: number;
   /** A connection id as exchanges print them (Bybit conn_id, OKX connId). */
   readonly connId: string;

@@ -11,7 +11,7 @@ import type { BookBuilder } from '../book/book-builder.js';
 import type { Dataset, EventBatch } from '../data/reader.js';
 import type { SegmentInfo } from '../data/manifest.js';
 import { relativeNs } from '../data/time.js';
-import { Flag, isExchangeId, RawKind, type ExchangeId } from '../data/types.js';
+import { Flag, RawKind, type ExchangeId } from '../data/types.js';
 import type { ReplayFrame } from './types.js';
 import { channelKey, MessageAssembler, type EventMessage, type FrameClassifier } from './synth.js';
 
@@ -48,7 +48,7 @@ export function loadSegment(ds: Dataset, seg: SegmentInfo, served: ReadonlySet<E
     for (let i = 0; i < b.length; i++) {
       if (b.kind[i] !== RawKind.Received) continue;
       const exchange = b.exchange(i);
-      if (!isExchangeId(exchange) || !served.has(exchange)) continue;
+      if (!served.has(exchange)) continue;
       frames.push({ t: t[i]!, exchange, text: b.data(i) });
     }
   });
@@ -82,7 +82,6 @@ export function scanRecordedFrames(ds: Dataset, classifiers: ReadonlyMap<Exchang
     for (let i = 0; i < b.length; i++) {
       if (b.kind[i] !== RawKind.Received) continue;
       const e = b.exchange(i);
-      if (!isExchangeId(e)) continue;
       found.add(e);
       const classify = classifiers.get(e);
       if (!classify) continue;

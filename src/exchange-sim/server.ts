@@ -1,6 +1,6 @@
 // The exchange simulator: one HTTP server on one port that replays a dataset over the exchanges' real
-// public protocols. The first path segment chooses the exchange (/binance-spot, /binance-usdm,
-// /binance-coinm, /bybit-spot, /bybit-linear, /okx); the rest is the exchange's own path.
+// public protocols. The first path segment chooses the exchange (an id with a server side in the registry:
+// /binance-usdm, /okx, ...); the rest is the exchange's own path.
 // See docs/exchange-sim.md.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,10 +9,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { BookBuilder } from '../book/book-builder.js';
 import { openDataset } from '../data/reader.js';
 import { NS_PER_MS } from '../data/time.js';
-import { EVENT_KIND_NAMES, isExchangeId, type ExchangeId } from '../data/types.js';
-import { BinanceSimServer, binanceFrameChannel } from '../exchanges/binance/sim-server.js';
-import { BybitSimServer, bybitFrameChannel } from '../exchanges/bybit/sim-server.js';
-import { OkxSimServer, okxFrameChannel } from '../exchanges/okx/sim-server.js';
+import { EVENT_KIND_NAMES, type ExchangeId } from '../data/types.js';
+import { simAdapter, SIM_EXCHANGES } from '../exchanges/registry.js';
 import { SimConnection } from './connection.js';
 import { ReplayClock, scanRecordedFrames } from './replay.js';
 import { channelKey, kindMask, type EventMessage, type FrameClassifier, type SynthChannel } from './synth.js';
@@ -20,39 +18,17 @@ import type { ExchangeSim, ExchangeSimOptions, ExchangeSimStats, Fault, FaultPla
 
 export type { ExchangeSim, ExchangeSimOptions, ExchangeSimStats, Fault, FaultPlan, FaultPlanEntry } from './types.js';
 
-/** Exchanges the simulator has a server side for. */
-export const SIM_EXCHANGES: readonly ExchangeId[] = ['binance-spot', 'binance-usdm', 'binance-coinm', 'bybit-spot', 'bybit-linear', 'okx'];
+export { SIM_EXCHANGES };
 
 /** How each served exchange's recorded frames name their symbol and channel (for the raw scan). */
-const CLASSIFIERS = new Map<ExchangeId, FrameClassifier>([
-  ['binance-spot', binanceFrameChannel],
-  ['binance-usdm', binanceFrameChannel],
-  ['binance-coinm', binanceFrameChannel],
-  ['bybit-spot', bybitFrameChannel],
-  ['bybit-linear', bybitFrameChannel],
-  ['okx', okxFrameChannel],
-]);
+const CLASSIFIERS = new Map<ExchangeId, FrameClassifier>(
+  SIM_EXCHANGES.map((e) => [e as ExchangeId, simAdapter(e)!.frames.channelOfText] as const),
+);
 
 const CHANNELS: readonly SynthChannel[] = ['trade', 'book', 'bbo'];
 
 /** Sockets holding more than this (bytes) hold back a speed-'max' replay. */
 const HIGH_WATER = 1 << 20;
-
-function createServerSide(exchange: ExchangeId, ctx: SimContext, opts: ExchangeSimOptions): SimExchangeServer | null {
-  switch (exchange) {
-    case 'binance-spot':
-    case 'binance-usdm':
-    case 'binance-coinm':
-      return new BinanceSimServer(exchange, ctx, { pingMs: opts.binancePingMs });
-    case 'bybit-spot':
-    case 'bybit-linear':
-      return new BybitSimServer(exchange, ctx);
-    case 'okx':
-      return new OkxSimServer(ctx);
-    default:
-      return null;
-  }
-}
 
 export function validateFault(f: Fault): void {
   switch (f.kind) {
@@ -137,7 +113,7 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
 
   const sides = new Map<ExchangeId, SimExchangeServer>();
   for (const e of served) {
-    const side = createServerSide(e, ctx, opts);
+    const side = simAdapter(e)?.createServer(ctx, { binancePingMs: opts.binancePingMs });
     if (side) sides.set(e, side);
   }
 
@@ -182,7 +158,7 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
   const server = http.createServer((req, res) => {
     counters.restRequests++;
     const { exchange, rest, query } = splitUrl(req.url);
-    const side = isExchangeId(exchange) ? sides.get(exchange) : undefined;
+    const side = sides.get(exchange);
     if (!side) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: `no exchange "${exchange}" here; served: ${[...sides.keys()].join(', ')}` }));
@@ -205,7 +181,7 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
     const { exchange, rest, query } = splitUrl(req.url);
-    const side = isExchangeId(exchange) ? sides.get(exchange) : undefined;
+    const side = sides.get(exchange);
     if (!side || !side.acceptsWebSocket(rest) || closing) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

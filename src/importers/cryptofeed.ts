@@ -6,21 +6,19 @@ import path from 'node:path';
 import type { EventSink, InputPlace, ProblemLog } from '../data/sink.js';
 import { secondsTextToNs } from '../data/time.js';
 import { RawKind, type ExchangeId } from '../data/types.js';
-import { BybitNormalizer, BYBIT_EXCHANGE, type BybitMarket } from '../exchanges/bybit/normalizer.js';
-import { CoinbaseNormalizer } from '../exchanges/coinbase/normalizer.js';
-import { OkxNormalizer } from '../exchanges/okx/normalizer.js';
+import { adapter, ADAPTERS } from '../exchanges/registry.js';
+import type { Normalizer } from '../exchanges/kit/normalizer.js';
 import { emptyStats, type Importer, type ImporterOptions, type ImporterStats } from './importer.js';
 import { readLines } from './lines.js';
 
-type Family = 'bybit' | 'okx' | 'coinbase';
+/** The exchange name a cryptofeed header writes (BYBIT); one name may cover several exchange ids. */
+type Family = string;
 
 const TS_FIELD = /"ts"\s*:\s*(\d+(?:\.\d+)?)/;
 
 export interface CryptofeedStats extends ImporterStats {
   checksums: NonNullable<ImporterStats['checksums']>;
 }
-
-type Normalizer = BybitNormalizer | OkxNormalizer | CoinbaseNormalizer;
 
 interface Connection {
   /** Exchange id of its raw rows and streams; null until its address tells (Bybit spot or linear). */
@@ -31,19 +29,20 @@ interface Connection {
   unknownReported: boolean;
 }
 
-const HEADER_FAMILIES: Record<string, Family> = { BYBIT: 'bybit', OKX: 'okx', COINBASE: 'coinbase' };
-
-function familyOfExchange(id: ExchangeId): Family {
-  if (id === 'bybit-spot' || id === 'bybit-linear') return 'bybit';
-  if (id === 'okx' || id === 'coinbase') return id;
-  throw new Error(`the cryptofeed importer reads Bybit, OKX and Coinbase captures, not ${id}`);
+/** The adapters cryptofeed captures hold, by the name the header writes. */
+function adaptersNamed(family: Family) {
+  return ADAPTERS.filter((a) => a.captures?.cryptofeed?.name === family);
 }
 
-/** Bybit's category is in the WebSocket path (/v5/public/spot) or the REST query (category=spot). */
-function bybitMarketOf(url: string): BybitMarket | null {
-  if (/\/v5\/public\/spot\b|[?&]category=spot\b/.test(url)) return 'spot';
-  if (/\/v5\/public\/linear\b|[?&]category=linear\b/.test(url)) return 'linear';
-  return null;
+function familyOfName(name: string): Family | undefined {
+  const f = name.toUpperCase();
+  return adaptersNamed(f).length > 0 ? f : undefined;
+}
+
+function familyOfExchange(id: ExchangeId): Family {
+  const name = adapter(id).captures?.cryptofeed?.name;
+  if (name === undefined) throw new Error(`the cryptofeed importer reads Bybit, OKX and Coinbase captures, not ${id}`);
+  return name;
 }
 
 /** The record's `ts` as written (the float would lose the last digits). */
@@ -76,7 +75,7 @@ class CryptofeedImport {
   async importFile(file: string): Promise<void> {
     this.source = path.basename(file);
     // A capture's first lines name the exchange; a name like BYBIT.jsonl.gz is the fallback.
-    if (this.family === null) this.family = HEADER_FAMILIES[this.source.split(/[._-]/)[0]!.toUpperCase()] ?? null;
+    if (this.family === null) this.family = familyOfName(this.source.split(/[._-]/)[0]!) ?? null;
     this.unknownFamilyReported = false;
     // cryptofeed writes connections' records in blocks, not in receive order: apply them by local time
     // (stable, so equal times keep file order; a line without a readable time keeps the one before it).
@@ -97,7 +96,7 @@ class CryptofeedImport {
     const s = this.stats;
     for (const n of this.normalizers) {
       for (const [reason, count] of Object.entries(n.gaps)) s.gaps[reason] = (s.gaps[reason] ?? 0) + count;
-      if (n instanceof OkxNormalizer) {
+      if (n.checksums) {
         s.checksums.verified += n.checksums.verified;
         s.checksums.failed += n.checksums.failed;
         s.checksums.skipped += n.checksums.skipped;
@@ -152,7 +151,7 @@ class CryptofeedImport {
     if (r.t === 'connect') {
       if (typeof r.addr !== 'string') this.problems.add('bad_field', place, `field "addr" must be a string, got ${JSON.stringify(r.addr)}`);
       // A second connect on one connection is a reconnect: the books start over.
-      if (conn.connected) conn.normalizer?.reset(localTs);
+      if (conn.connected) conn.normalizer?.reset?.(localTs);
       conn.connected = true;
       this.sink.rawMessage(localTs, exchange, this.source, place.line, RawKind.Connect, typeof r.addr === 'string' ? r.addr : '');
       return;
@@ -186,7 +185,7 @@ class CryptofeedImport {
   }
 
   private onHeader(r: Record<string, unknown>, place: InputPlace): void {
-    const family = typeof r.exchange === 'string' ? HEADER_FAMILIES[r.exchange.toUpperCase()] : undefined;
+    const family = typeof r.exchange === 'string' ? familyOfName(r.exchange) : undefined;
     if (family === undefined) {
       this.problems.add('unsupported_exchange', place, `header field "exchange" is ${JSON.stringify(r.exchange)}; this importer reads BYBIT, OKX and COINBASE`);
       if (this.forcedExchange === undefined) this.family = null;
@@ -215,10 +214,10 @@ class CryptofeedImport {
   /** The exchange id for a connection address or REST url, null if it cannot be told. */
   private exchangeOf(url: string): ExchangeId | null {
     if (this.family === null) return null;
-    if (this.family !== 'bybit') return this.family;
     if (this.forcedExchange !== undefined) return this.forcedExchange;
-    const market = bybitMarketOf(url);
-    return market === null ? null : BYBIT_EXCHANGE[market];
+    const named = adaptersNamed(this.family);
+    if (named.length === 1) return named[0]!.id;
+    return named.find((a) => a.captures!.cryptofeed!.ownsAddress?.(url))?.id ?? null;
   }
 
   private reportUnknown(place: InputPlace, message: string): void {
@@ -231,12 +230,7 @@ class CryptofeedImport {
   }
 
   private newNormalizer(exchange: ExchangeId): Normalizer {
-    const n =
-      exchange === 'okx'
-        ? new OkxNormalizer(this.sink, this.problems)
-        : exchange === 'coinbase'
-          ? new CoinbaseNormalizer(this.sink, this.problems)
-          : new BybitNormalizer(this.sink, this.problems, exchange === 'bybit-spot' ? 'spot' : 'linear');
+    const n = adapter(exchange).normalizer(this.sink, this.problems);
     this.normalizers.push(n);
     return n;
   }

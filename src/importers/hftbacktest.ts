@@ -6,24 +6,23 @@
 import path from 'node:path';
 import type { EventSink, InputPlace, ProblemLog } from '../data/sink.js';
 import { RawKind, type ExchangeId } from '../data/types.js';
-import { BinanceNormalizer, type BinanceExchange } from '../exchanges/binance/normalizer.js';
+import { adapter, ADAPTERS } from '../exchanges/registry.js';
+import type { Normalizer } from '../exchanges/kit/normalizer.js';
 import { readLines, type Line } from './lines.js';
 import { emptyStats, type Importer, type ImporterStats } from './importer.js';
 
-const BINANCE: readonly string[] = ['binance-spot', 'binance-usdm', 'binance-coinm'];
+/** The markets hftbacktest's collector writes (Binance spot, USD-M, COIN-M), as the registry's adapters name them. */
+const MARKETS = ADAPTERS.filter((a) => a.captures?.hftbacktest);
 
 /** Market from the collector's file naming (spot_, usdm_/um_, cm_/coinm_), else null. */
-function exchangeFromName(file: string): BinanceExchange | null {
+function exchangeFromName(file: string): ExchangeId | null {
   const base = path.basename(file).toLowerCase();
-  if (base.startsWith('spot_')) return 'binance-spot';
-  if (base.startsWith('usdm_') || base.startsWith('um_') || base.startsWith('futures_')) return 'binance-usdm';
-  if (base.startsWith('cm_') || base.startsWith('coinm_')) return 'binance-coinm';
-  return null;
+  return MARKETS.find((a) => a.captures!.hftbacktest!.filePrefixes.some((p) => base.startsWith(p)))?.id ?? null;
 }
 
 interface FileHead {
   file: string;
-  exchange: BinanceExchange;
+  exchange: ExchangeId;
   symbol: string;
   firstTs: bigint;
 }
@@ -31,8 +30,8 @@ interface FileHead {
 /** Reads the first lines of a file to learn its market, symbol and first local time. */
 async function inspectFile(file: string, forced: ExchangeId | undefined, problems: ProblemLog): Promise<FileHead> {
   const name = path.basename(file);
-  let exchange: BinanceExchange | null = forced ? (forced as BinanceExchange) : exchangeFromName(file);
-  if (forced && !BINANCE.includes(forced)) throw new Error(`${name}: the hftbacktest importer reads Binance captures; --exchange ${forced} is not one`);
+  let exchange: ExchangeId | null = forced ?? exchangeFromName(file);
+  if (forced && !MARKETS.some((a) => a.id === forced)) throw new Error(`${name}: the hftbacktest importer reads Binance captures; --exchange ${forced} is not one`);
   let symbol: string | null = null;
   let firstTs: bigint | null = null;
   let seen = 0;
@@ -55,7 +54,7 @@ async function inspectFile(file: string, forced: ExchangeId | undefined, problem
       }
       if (data && typeof data.s === 'string') symbol ??= data.s;
       if (data && data.e === 'depthUpdate' && exchange === null) {
-        exchange = 'ps' in data ? 'binance-coinm' : 'pu' in data ? 'binance-usdm' : 'binance-spot';
+        exchange = MARKETS.find((a) => a.captures!.hftbacktest!.ownsDepthUpdate(data))?.id ?? null;
       }
       if (symbol && exchange && firstTs !== null) break outer;
       if (++seen > 2000) break outer;
@@ -77,7 +76,7 @@ class MarketCursor {
   line: Line | null = null;
   constructor(
     readonly files: FileHead[],
-    readonly normalizer: BinanceNormalizer,
+    readonly normalizer: Normalizer,
     readonly order: number,
     private readonly problems: ProblemLog,
   ) {}
@@ -129,18 +128,18 @@ export const importHftbacktest: Importer = async (files, sink, problems, opts) =
     const key = `${h.exchange}:${h.symbol}`;
     groups.set(key, [...(groups.get(key) ?? []), h]);
   }
-  const normalizers = new Map<BinanceExchange, BinanceNormalizer>();
+  const normalizers = new Map<ExchangeId, Normalizer>();
   const cursors: MarketCursor[] = [];
   for (const [, hs] of groups) {
     hs.sort((a, b) => (a.firstTs < b.firstTs ? -1 : a.firstTs > b.firstTs ? 1 : 0));
     const ex = hs[0]!.exchange;
     let n = normalizers.get(ex);
     if (!n) {
-      n = new BinanceNormalizer(ex, sink, problems);
+      n = adapter(ex).normalizer(sink, problems);
       normalizers.set(ex, n);
     }
     // Register streams in a stable order: the order markets were given.
-    sink.stream({ exchange: ex, market: ex === 'binance-spot' ? 'spot' : ex === 'binance-usdm' ? 'linear' : 'inverse', symbol: hs[0]!.symbol });
+    sink.stream({ exchange: ex, market: adapter(ex).market(hs[0]!.symbol), symbol: hs[0]!.symbol });
     cursors.push(new MarketCursor(hs, n, cursors.length, problems));
   }
 
@@ -158,9 +157,9 @@ export const importHftbacktest: Importer = async (files, sink, problems, opts) =
     handleLine(c, sink, problems, stats);
     if (!(await c.advance())) live.splice(best, 1);
   }
-  for (const c of cursors) c.normalizer.finish(c.file);
+  for (const c of cursors) c.normalizer.finish?.(c.file);
   for (const n of normalizers.values()) {
-    for (const [k, v] of Object.entries(n.stats.gaps)) stats.gaps[k] = (stats.gaps[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(n.gaps)) stats.gaps[k] = (stats.gaps[k] ?? 0) + v;
   }
   return stats;
 };
@@ -190,7 +189,8 @@ function handleLine(c: MarketCursor, sink: EventSink, problems: ProblemLog, stat
   stats.messages++;
   if (isRest) {
     try {
-      c.normalizer.onSnapshot(c.ts, msg as Record<string, unknown>, c.symbol, place);
+      if (!c.normalizer.onRestSnapshot) throw new Error(`${c.normalizer.exchange} takes no REST snapshots`);
+      c.normalizer.onRestSnapshot(c.ts, msg as Record<string, unknown>, c.symbol, place);
     } catch (e) {
       problems.add('bad_message', place, (e as Error).message);
     }

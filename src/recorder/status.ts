@@ -1,6 +1,36 @@
 // Status reporting: the lag window (local − exchange time, median over the last interval) and the
 // one-line human status the CLI prints to stderr.
-import type { RecorderStats } from './recorder.js';
+
+/** What the recorder reports after every flush (the CLI's --status-json lines). */
+export interface RecorderStats {
+  exchange: string;
+  /** Recorder clock, ns since epoch, as a decimal string. */
+  time: string;
+  uptime_s: number;
+  connections: number;
+  connected: number;
+  /** Data frames received (not heartbeats). */
+  messages: number;
+  /** Data frames in the last interval, per second. */
+  messages_per_s: number;
+  /** Median of local − exchange time over the last interval (ms); null without timed frames. */
+  lag_p50_ms: number | null;
+  /** Gap rows written (sequence breaks, checksums, missing snapshots). */
+  gaps: number;
+  /** Open connections lost (not counting stop). */
+  disconnects: number;
+  /** Connections re-established after a loss. */
+  reconnects: number;
+  /** Frames that were not valid JSON or that the normalizer rejected (all kept raw). */
+  malformed: number;
+  snapshots: { requested: number; applied: number; rate_limited: number; retries: number; failed: number; weight_used_1m: number };
+  resyncs: number;
+  events: number;
+  raw_messages: number;
+  bytes_written: number;
+  problems: Record<string, number>;
+}
+
 
 /** Collects local − exchange time (ms) of the frames of one interval; the median is taken once per interval. */
 export class LagWindow {

@@ -16,7 +16,6 @@
 // Every fill is also kept in compact columns so that reconcile() can recompute the account from the fill list
 // with formulas of its own and report any difference from the incrementally kept state (float rounding only).
 
-import { okxMarket } from '../exchanges/okx/instruments.js';
 import type { Balances, OrderSide, Position } from '../strategy/api.js';
 import type { Fill } from './types.js';
 
@@ -32,6 +31,11 @@ export interface ContractSpec {
    * amount of one contract (100 USD for BTC, 10 USD for others).
    */
   contractValue: number;
+  /** Price increment, where the exchange's published instrument spec for the symbol is known (the adapters in
+   *  src/exchanges/<exchange>/contracts.ts hold the table and its source); absent otherwise. */
+  tickSize?: number;
+  /** Size increment in the venue's size unit (base, or contracts), as tickSize. */
+  lotSize?: number;
 }
 
 /** The currency PnL, fees and equity are counted in: quote for spot and linear, base for inverse. */
@@ -39,94 +43,11 @@ export function settlementAsset(spec: ContractSpec): string {
   return spec.kind === 'inverse' ? spec.base : spec.quote;
 }
 
-/** Quote assets recognized at the end of concatenated symbols (BTCUSDT), longest first. */
-const QUOTES = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD', 'USDE', 'DAI', 'USD', 'EUR', 'TRY', 'BRL', 'GBP', 'JPY', 'BTC', 'ETH', 'BNB'];
-
-function splitConcatenated(exchange: string, symbol: string): { base: string; quote: string } {
-  for (const q of QUOTES) {
-    if (symbol.length > q.length && symbol.endsWith(q)) return { base: symbol.slice(0, -q.length), quote: q };
-  }
-  throw new Error(`${exchange} symbol "${symbol}": cannot tell base from quote (known quotes: ${QUOTES.join(', ')})`);
-}
-
-/** Binance COIN-M and OKX inverse contracts: 100 USD for BTC, 10 USD for every other coin. */
-function inverseContractUsd(base: string): number {
-  return base === 'BTC' ? 100 : 10;
-}
-
-/** OKX linear contract sizes (ctVal, in base) for the instruments we know; others must be given. */
-const OKX_LINEAR_CT_VAL: Readonly<Record<string, number>> = {
-  'BTC-USDT': 0.01,
-  'ETH-USDT': 0.1,
-};
-
-/**
- * The contract of `symbol` on `exchange`. `contractValue` overrides the contract size where the symbol does
- * not determine it (OKX linear swaps other than BTC/ETH-USDT).
- */
-export function contractSpec(exchange: string, symbol: string, overrides: { contractValue?: number } = {}): ContractSpec {
-  const sym = symbol.trim().toUpperCase();
-  let spec: ContractSpec;
-  switch (exchange) {
-    case 'binance-spot':
-    case 'bybit-spot':
-      spec = { kind: 'spot', ...splitConcatenated(exchange, sym), contractValue: 1 };
-      break;
-    case 'binance-usdm': {
-      // BTCUSDT perpetual, BTCUSDT_240927 delivery
-      const m = /^([A-Z0-9]+?)(?:_\d{6})?$/.exec(sym);
-      if (!m) throw new Error(`binance-usdm symbol "${symbol}" is not like BTCUSDT or BTCUSDT_240927`);
-      spec = { kind: 'linear', ...splitConcatenated(exchange, m[1]!), contractValue: 1 };
-      break;
-    }
-    case 'binance-coinm': {
-      // BTCUSD_PERP perpetual, BTCUSD_240927 delivery
-      const m = /^([A-Z0-9]+)USD_(?:PERP|\d{6})$/.exec(sym);
-      if (!m) throw new Error(`binance-coinm symbol "${symbol}" is not like BTCUSD_PERP or BTCUSD_240927`);
-      spec = { kind: 'inverse', base: m[1]!, quote: 'USD', contractValue: inverseContractUsd(m[1]!) };
-      break;
-    }
-    case 'bybit-linear': {
-      // BTCUSDT (USDT perpetual), BTCPERP (USDC perpetual), BTC-27SEP24 (USDC delivery)
-      const dated = /^([A-Z0-9]+)-\d{1,2}[A-Z]{3}\d{2}$/.exec(sym);
-      if (dated) spec = { kind: 'linear', base: dated[1]!, quote: 'USDC', contractValue: 1 };
-      else if (sym.length > 4 && sym.endsWith('PERP')) spec = { kind: 'linear', base: sym.slice(0, -4), quote: 'USDC', contractValue: 1 };
-      else spec = { kind: 'linear', ...splitConcatenated(exchange, sym), contractValue: 1 };
-      if (spec.quote !== 'USDT' && spec.quote !== 'USDC') throw new Error(`bybit-linear symbol "${symbol}" is not a USDT or USDC contract`);
-      break;
-    }
-    case 'okx': {
-      const market = okxMarket(sym);
-      const [base, quote] = sym.split('-') as [string, string];
-      if (market === 'spot') spec = { kind: 'spot', base, quote, contractValue: 1 };
-      else if ((market === 'inverse' || market === 'linear' || market === 'future') && quote === 'USD') {
-        spec = { kind: 'inverse', base, quote, contractValue: inverseContractUsd(base) };
-      } else if (market === 'linear' || market === 'future') {
-        const ctVal = overrides.contractValue ?? OKX_LINEAR_CT_VAL[`${base}-${quote}`];
-        if (ctVal === undefined) {
-          throw new Error(`okx "${symbol}": contract size (ctVal, in ${base}) unknown; give it explicitly (known: ${Object.keys(OKX_LINEAR_CT_VAL).join(', ')})`);
-        }
-        spec = { kind: 'linear', base, quote, contractValue: ctVal };
-      } else throw new Error(`okx instrument "${symbol}" is not spot (BTC-USDT), a swap (BTC-USDT-SWAP, BTC-USD-SWAP) or a future`);
-      break;
-    }
-    case 'coinbase': {
-      const m = /^([A-Z0-9]+)-([A-Z0-9]+)$/.exec(sym);
-      if (!m) throw new Error(`coinbase product "${symbol}" is not like BTC-USD`);
-      spec = { kind: 'spot', base: m[1]!, quote: m[2]!, contractValue: 1 };
-      break;
-    }
-    default:
-      throw new Error(`no contract specification for exchange "${exchange}"`);
-  }
-  if (overrides.contractValue !== undefined) {
-    if (spec.kind === 'spot') throw new Error(`${exchange} ${symbol} is spot: it has no contract size to override`);
-    if (!(overrides.contractValue > 0) || !Number.isFinite(overrides.contractValue)) {
-      throw new Error(`contract value must be > 0, got ${overrides.contractValue}`);
-    }
-    spec.contractValue = overrides.contractValue;
-  }
-  return spec;
+/** Traded notional in the settlement currency: price × size × contractValue (spot, linear), or
+ *  size × contractValue / price (inverse: contracts of contractValue quote, valued in the coin). Fee models
+ *  take this, so the formula exists here only. */
+export function notional(spec: Pick<ContractSpec, 'kind' | 'contractValue'>, price: number, size: number): number {
+  return spec.kind === 'inverse' ? (size * spec.contractValue) / price : price * size * spec.contractValue;
 }
 
 /** The bookkeeping state one fill at a time updates. */
@@ -208,16 +129,13 @@ function step(spec: ContractSpec, s: State, side: OrderSide, price: number, size
   }
 }
 
-function notionalOf(spec: ContractSpec, price: number, size: number): number {
-  return spec.kind === 'inverse' ? (size * spec.contractValue) / price : price * size * spec.contractValue;
-}
 
 function addToSummary(spec: ContractSpec, sum: FillSummary, side: OrderSide, price: number, size: number, fee: number, maker: boolean): void {
   sum.fills++;
   if (maker) sum.makerFills++;
   if (side > 0) sum.bought += size;
   else sum.sold += size;
-  sum.notional += notionalOf(spec, price, size);
+  sum.notional += notional(spec, price, size);
   sum.fees += fee;
 }
 

@@ -18,6 +18,7 @@
 
 import type { BookSide, OrderBook } from '../book/order-book.js';
 import type { OrderSide, OrderType, TimeInForce } from '../strategy/api.js';
+import { notional, type ContractSpec } from './accounting.js';
 import type { FeeModel, Fill, QueueModel, RateLimiter, SimOrderSpec } from './types.js';
 
 /**
@@ -121,8 +122,8 @@ export class SimulatedVenue {
   private readonly queue: QueueModel;
   private readonly fees: FeeModel;
   private readonly limiter: RateLimiter;
-  private readonly contractValue: number;
-  private readonly inverse: boolean;
+  /** What notional() needs of the venue's contract (spot and linear share the formula). */
+  private readonly contract: Pick<ContractSpec, 'kind' | 'contractValue'>;
   private readonly emit: (update: ExchangeUpdate) => void;
 
   /** Resting buy / sell orders in arrival order (a modify re-appends). */
@@ -141,10 +142,9 @@ export class SimulatedVenue {
     this.queue = opts.queue;
     this.fees = opts.fees;
     this.limiter = opts.rateLimiter;
-    this.contractValue = opts.contractValue ?? 1;
-    this.inverse = opts.inverse ?? false;
+    this.contract = { kind: opts.inverse ? 'inverse' : 'linear', contractValue: opts.contractValue ?? 1 };
     this.emit = opts.emit;
-    if (!(this.contractValue > 0)) throw new Error(`venue ${this.venue}: contractValue must be positive, got ${this.contractValue}`);
+    if (!(this.contract.contractValue > 0)) throw new Error(`venue ${this.venue}: contractValue must be positive, got ${this.contract.contractValue}`);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -545,7 +545,7 @@ export class SimulatedVenue {
       price,
       size,
       maker,
-      fee: this.fees.fee(price, size, maker, this.contractValue, this.inverse),
+      fee: this.fees.fee(notional(this.contract, price, size), maker),
       exchangeTimeNs: atNs,
     };
     this.send(o, o.remaining === 0 ? 'filled' : 'partially_filled', fill, undefined, atNs);

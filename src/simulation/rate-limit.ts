@@ -8,7 +8,8 @@
 //
 // What the engine counts is its choice (e.g. new orders only; Binance's ORDERS limits count new orders,
 // OKX's 60/2s is per instrument for placing orders). The limiter is per venue; an exchange's per-account limits
-// shared across symbols are not modelled.
+// shared across symbols are not modelled. Each exchange's default windows are in its adapter
+// (src/exchanges/<exchange>/).
 
 import { formatDurationNs, parseDurationNs } from '../data/time.js';
 import type { RateLimiter } from './types.js';
@@ -19,27 +20,6 @@ export interface RateWindow {
   /** Window length in ns. */
   windowNs: number;
 }
-
-/**
- * Base order-entry limits, from the exchanges' API documentation: Binance spot ORDERS 50 per 10s; Binance
- * USDⓈ-M and COIN-M futures ORDERS 300 per 10s and 1200 per minute; Bybit v5 create-order 10 per second;
- * OKX place-order 60 per 2s (per instrument); Coinbase Advanced Trade private endpoints 30 per second.
- */
-export const DEFAULT_RATE_LIMITS: Readonly<Record<string, readonly RateWindow[]>> = {
-  'binance-spot': [{ limit: 50, windowNs: 10e9 }],
-  'binance-usdm': [
-    { limit: 300, windowNs: 10e9 },
-    { limit: 1200, windowNs: 60e9 },
-  ],
-  'binance-coinm': [
-    { limit: 300, windowNs: 10e9 },
-    { limit: 1200, windowNs: 60e9 },
-  ],
-  'bybit-spot': [{ limit: 10, windowNs: 1e9 }],
-  'bybit-linear': [{ limit: 10, windowNs: 1e9 }],
-  okx: [{ limit: 60, windowNs: 2e9 }],
-  coinbase: [{ limit: 30, windowNs: 1e9 }],
-};
 
 /** One window's ring of the times of the last `limit` allowed orders. */
 class Ring {
@@ -87,12 +67,6 @@ export class SlidingWindowRateLimiter implements RateLimiter {
     for (const r of this.rings) r.push(atNs);
     return true;
   }
-}
-
-export function defaultRateLimit(exchange: string): SlidingWindowRateLimiter {
-  const windows = DEFAULT_RATE_LIMITS[exchange];
-  if (!windows) throw new Error(`no default rate limit for exchange "${exchange}" (known: ${Object.keys(DEFAULT_RATE_LIMITS).join(', ')})`);
-  return new SlidingWindowRateLimiter(windows);
 }
 
 /** `50/10s`, `300/10s,1200/1m`, or `none` (no limit). */

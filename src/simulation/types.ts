@@ -34,7 +34,8 @@ export interface VenueLatency {
 /** Fee per fill, in the venue's quote (or, for inverse contracts, base) currency; negative = rebate. */
 export interface FeeModel {
   readonly description: string;
-  fee(price: number, size: number, maker: boolean, contractValue: number, inverse: boolean): number;
+  /** `notional`: the fill's notional in the settlement currency (accounting.ts notional()). */
+  fee(notional: number, maker: boolean): number;
 }
 
 /** Per-venue order rate limit: whether an order reaching the exchange at `atNs` is allowed. */

@@ -6,8 +6,8 @@
 // COIN-M:  wss://dstream.binance.com/stream?streams=btcusd_perp@trade/...
 // The combined stream wraps each event as {"stream": name, "data": payload}. The server pings (spot every
 // 20 s, futures every 3 min); the ws library answers with the same payload. A connection lives at most 24 h.
-import type { ConnectionPlan, StreamKind } from '../../recorder/feed-types.js';
-import type { BinanceExchange } from './normalizer.js';
+import type { ConnectionPlan, StreamKind } from '../kit/feed.js';
+import type { BinanceExchange } from './markets.js';
 
 export const BINANCE_WS: Record<BinanceExchange, string> = {
   'binance-spot': 'wss://stream.binance.com:9443',
@@ -83,35 +83,4 @@ export function binanceDepthWeight(exchange: BinanceExchange, limit: number): nu
   if (exchange === 'binance-usdm') return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
   // COIN-M: 5-50 → 2, 100 → 5, 500 → 10, 1000 → 20 (same table as USD-M).
   return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
-}
-
-/** What the recorder reads from a parsed frame: the payload, its symbol, depth ids and exchange time (ms). */
-export interface BinanceFrameInfo {
-  kind: 'depth' | 'trade' | 'bbo' | 'other';
-  symbol: string | null;
-  /** depthUpdate U/u (u also for bookTicker). */
-  U: number;
-  u: number;
-  /** Exchange time in ms, NaN if the frame has none (spot bookTicker). */
-  exchMs: number;
-}
-
-export function binanceFrameInfo(msg: unknown): BinanceFrameInfo {
-  const info: BinanceFrameInfo = { kind: 'other', symbol: null, U: NaN, u: NaN, exchMs: NaN };
-  if (typeof msg !== 'object' || msg === null) return info;
-  const m = msg as Record<string, unknown>;
-  const d = (typeof m.stream === 'string' && typeof m.data === 'object' && m.data !== null ? m.data : m) as Record<string, unknown>;
-  if (typeof d.s === 'string') info.symbol = d.s;
-  const t = typeof d.T === 'number' ? d.T : typeof d.E === 'number' ? d.E : NaN;
-  info.exchMs = t;
-  if (d.e === 'depthUpdate') {
-    info.kind = 'depth';
-    info.U = typeof d.U === 'number' ? d.U : NaN;
-    info.u = typeof d.u === 'number' ? d.u : NaN;
-  } else if (d.e === 'trade') info.kind = 'trade';
-  else if (d.e === 'bookTicker' || ('b' in d && 'a' in d && 'u' in d && !('U' in d))) {
-    info.kind = 'bbo';
-    info.u = typeof d.u === 'number' ? d.u : NaN;
-  }
-  return info;
 }

@@ -1,22 +1,17 @@
 // Binance spot, USD-M and COIN-M market data: depthUpdate, trade, bookTicker and REST depth snapshots,
-// with Binance's own book-sync rules:
-//   spot:    buffer diffs until the snapshot; drop u <= lastUpdateId; the first kept diff must have
-//            U <= lastUpdateId+1 <= u; afterwards each diff's U must be previous u + 1.
-//   futures: drop u < lastUpdateId; the first kept diff must have U <= lastUpdateId <= u (or pu == lastUpdateId);
-//            afterwards each diff's pu must equal the previous u.
+// with Binance's own book-sync rules (bridging.ts): diffs are buffered until a snapshot bridges them.
 // A broken chain is written as a gap marker and the stream waits for the next snapshot: never patched.
 import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
 import { placeText } from '../../data/sink.js';
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason, Side, type ExchangeId, type MarketType } from '../../data/types.js';
 import { NS_PER_MS } from '../../data/time.js';
+import { binanceEvent, binancePayload } from './frames.js';
+import type { Normalizer } from '../kit/normalizer.js';
+import { BINANCE_MARKET, type BinanceExchange } from './markets.js';
+import { bridgesSnapshot, chainBreak, containedInSnapshot, continuesChain } from './bridging.js';
 
-export type BinanceExchange = 'binance-spot' | 'binance-usdm' | 'binance-coinm';
+export type { BinanceExchange } from './markets.js';
 
-export const BINANCE_MARKET: Record<BinanceExchange, MarketType> = {
-  'binance-spot': 'spot',
-  'binance-usdm': 'linear',
-  'binance-coinm': 'inverse',
-};
 
 /** At most this many diffs wait for a snapshot; older ones are dropped (they stay in the raw table). */
 const MAX_BUFFERED = 20_000;
@@ -79,7 +74,7 @@ export interface BinanceStats {
   snapshots: number;
 }
 
-export class BinanceNormalizer {
+export class BinanceNormalizer implements Normalizer {
   private readonly depth = new Map<string, DepthState>();
   private readonly streams = new Map<string, number>();
   readonly stats: BinanceStats = { gaps: {}, snapshots: 0 };
@@ -93,6 +88,10 @@ export class BinanceNormalizer {
   ) {
     this.futures = exchange !== 'binance-spot';
     this.market = BINANCE_MARKET[exchange];
+  }
+
+  get gaps(): Readonly<Record<string, number>> {
+    return this.stats.gaps;
   }
 
   private streamOf(symbol: string): number {
@@ -121,17 +120,26 @@ export class BinanceNormalizer {
     try {
       if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new BadField('message is not a JSON object');
       const m = msg as Record<string, unknown>;
-      const data = (m.data !== undefined && typeof m.stream === 'string' ? m.data : m) as Record<string, unknown>;
+      const data = binancePayload(m) as Record<string, unknown>;
       if (typeof data !== 'object' || data === null) throw new BadField('field "data" must be an object');
-      const e = data.e;
-      if (e === 'depthUpdate') this.onDepth(localTs, data, place);
-      else if (e === 'trade') this.onTrade(localTs, data);
-      else if (e === 'bookTicker' || (e === undefined && 'b' in data && 'a' in data && 'u' in data && !('U' in data))) this.onBookTicker(localTs, data);
-      else if ('lastUpdateId' in data) this.onSnapshot(localTs, data, undefined, place);
-      else if (e === 'serverShutdown') return true;
-      else if (e === 'aggTrade' || e === 'markPriceUpdate' || e === 'forceOrder' || e === 'kline') return true;
-      else if ('result' in data && 'id' in data) return true; // subscription ack
-      else throw new BadField(`unknown message (event ${JSON.stringify(e)})`);
+      switch (binanceEvent(data)) {
+        case 'depth':
+          this.onDepth(localTs, data, place);
+          break;
+        case 'trade':
+          this.onTrade(localTs, data);
+          break;
+        case 'bbo':
+          this.onBookTicker(localTs, data);
+          break;
+        case 'snapshot':
+          this.onSnapshot(localTs, data, undefined, place);
+          break;
+        case 'ignored':
+          break;
+        case 'unknown':
+          throw new BadField(`unknown message (event ${JSON.stringify(data.e)})`);
+      }
       return true;
     } catch (err) {
       if (err instanceof BadField) {
@@ -190,10 +198,9 @@ export class BinanceNormalizer {
       this.buffer(st, diff);
       return;
     }
-    if (u < st.lastId || (!this.futures && u <= st.lastId)) return; // old news
-    const continues = this.futures ? pu === st.lastId : U === st.lastId + 1;
-    if (!continues) {
-      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, this.futures ? `pu ${pu} != previous u ${st.lastId}` : `U ${U} != previous u ${st.lastId} + 1`);
+    if (containedInSnapshot(this.futures, st.lastId, u)) return; // old news
+    if (!continuesChain(this.futures, st.lastId, diff)) {
+      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, chainBreak(this.futures, st.lastId, diff));
       this.buffer(st, diff);
       return;
     }
@@ -248,11 +255,10 @@ export class BinanceNormalizer {
     const st = this.depthOf(symbol);
     this.stats.snapshots++;
     // Drop what the snapshot already contains.
-    const pending = st.buffer.filter((x) => (this.futures ? x.u >= lid : x.u > lid));
+    const pending = st.buffer.filter((x) => !containedInSnapshot(this.futures, lid, x.u));
     const first = pending[0];
     if (first) {
-      const bridges = this.futures ? (first.U <= lid && lid <= first.u) || first.pu === lid : first.U <= lid + 1 && lid + 1 <= first.u;
-      if (!bridges) {
+      if (!bridgesSnapshot(this.futures, lid, first)) {
         // The snapshot is older than the diffs we hold: a live client would fetch another one.
         this.gap(st, localTs, first.exchTs, first.u, GapReason.NoSnapshot, place, `snapshot lastUpdateId ${lid} does not reach the first buffered diff (U ${first.U}, u ${first.u})`);
         return;
@@ -286,15 +292,18 @@ export class BinanceNormalizer {
     // Diffs received before the snapshot become applicable now, when a live client could apply them.
     let prevU = lid;
     for (const x of pending) {
-      const ok = x === first || (this.futures ? x.pu === prevU : x.U === prevU + 1);
-      if (!ok) {
-        this.gap(st, localTs, x.exchTs, x.u, GapReason.Sequence, x.place, this.futures ? `pu ${x.pu} != previous u ${prevU}` : `U ${x.U} != previous u ${prevU} + 1`);
+      if (x !== first && !continuesChain(this.futures, prevU, x)) {
+        this.gap(st, localTs, x.exchTs, x.u, GapReason.Sequence, x.place, chainBreak(this.futures, prevU, x));
         st.buffer = pending.slice(pending.indexOf(x));
         return;
       }
       this.writeDiff(st, { ...x, localTs }, Flag.Buffered);
       prevU = x.u;
     }
+  }
+
+  onRestSnapshot(localTs: bigint, body: Record<string, unknown>, symbol: string, place: InputPlace): void {
+    this.onSnapshot(localTs, body, symbol, place);
   }
 
   /** Whether the symbol's book is known (a snapshot bridged its diffs and no gap broke the chain since). */

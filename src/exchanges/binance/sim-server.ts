@@ -16,14 +16,15 @@
 // dataset's events at the replay position, lastUpdateId = the `u` of the last diff already played, so a
 // client following Binance's sync rules bridges it with the next diff.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SimConnection } from '../../exchange-sim/connection.js';
-import type { ReplayFrame, SimContext, SimExchangeServer } from '../../exchange-sim/types.js';
-import { decimalText, exchMs, type EventMessage, type FrameChannel, type SynthChannel } from '../../exchange-sim/synth.js';
+
+import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../kit/sim.js';
+import { decimalText, exchMs, type EventMessage } from '../kit/sim-frames.js';
+import { binanceStreamKey, binanceStreamOfPayload } from './frames.js';
 import { EventKind, Flag } from '../../data/types.js';
-import type { BinanceExchange } from './normalizer.js';
+import type { BinanceExchange } from './markets.js';
 
 interface Sub {
-  conn: SimConnection;
+  conn: SimClient;
   /** The name as the client wrote it (sent back in the combined wrapper and LIST_SUBSCRIPTIONS). */
   name: string;
 }
@@ -54,70 +55,6 @@ const STREAM_NAME = /^(?:[a-z0-9_]+@[A-Za-z0-9_@.]+|![A-Za-z0-9_@]+)$/i;
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
 const MAX_STREAMS = 1024;
 
-/** The key a recorded stream and a client's subscription meet on: any depth diff speed is one stream. */
-export function binanceStreamKey(name: string): string {
-  const lower = name.toLowerCase();
-  const at = lower.indexOf('@');
-  if (at < 0) return lower;
-  const channel = lower.slice(at + 1);
-  if (/^depth(@\d+ms)?$/.test(channel)) return `${lower.slice(0, at)}@depth`;
-  return lower;
-}
-
-/** The stream a bare (unwrapped) payload belongs to, or null for acks and notices. */
-function streamOfPayload(d: Record<string, unknown>): string | null {
-  const sym = typeof d.s === 'string' ? d.s.toLowerCase() : null;
-  if (sym === null) return null;
-  switch (d.e) {
-    case 'depthUpdate':
-      return `${sym}@depth`;
-    case 'trade':
-      return `${sym}@trade`;
-    case 'aggTrade':
-      return `${sym}@aggTrade`;
-    case 'bookTicker':
-      return `${sym}@bookTicker`;
-    case 'markPriceUpdate':
-      return `${sym}@markPrice`;
-    case 'kline': {
-      const k = d.k as Record<string, unknown> | undefined;
-      return typeof k?.i === 'string' ? `${sym}@kline_${k.i}` : null;
-    }
-    case undefined:
-      return 'u' in d && 'b' in d && 'a' in d ? `${sym}@bookTicker` : null;
-    default:
-      return null;
-  }
-}
-
-/** Channel of a stream key's suffix (keys are lower case). */
-const CHANNEL_OF: Record<string, SynthChannel> = { depth: 'book', trade: 'trade', bookticker: 'bbo' };
-
-/** A recorded frame's symbol and channel (the simulator's raw scan), from the stream name or the payload. */
-export function binanceFrameChannel(text: string): FrameChannel | null {
-  let name: string | null = null;
-  const m = /^\{"stream":"([^"]+)"/.exec(text);
-  if (m) name = m[1]!;
-  else {
-    const e = /^\{"e":"(\w+)","E":\d+,(?:"T":\d+,)?"s":"([^"]+)"/.exec(text) ?? /^\{"u":\d+,"s":"([^"]+)"/.exec(text);
-    if (e && e.length === 3) name = `${e[2]!.toLowerCase()}@${e[1] === 'depthUpdate' ? 'depth' : e[1]!}`;
-    else if (e) name = `${e[1]!.toLowerCase()}@bookTicker`;
-    else {
-      try {
-        const msg = JSON.parse(text) as unknown;
-        if (typeof msg === 'object' && msg !== null && !Array.isArray(msg)) name = streamOfPayload(msg as Record<string, unknown>);
-      } catch {
-        return null; // a prefix, or a malformed frame
-      }
-    }
-  }
-  if (name === null) return null;
-  const key = binanceStreamKey(name);
-  const at = key.indexOf('@');
-  const channel = at > 0 ? CHANNEL_OF[key.slice(at + 1)] : undefined;
-  return channel ? { symbol: key.slice(0, at).toUpperCase(), channel } : null;
-}
-
 function decimals(text: unknown): number {
   if (typeof text !== 'string') return -1;
   const dot = text.indexOf('.');
@@ -133,7 +70,7 @@ export class BinanceSimServer implements SimExchangeServer {
   private readonly futures: boolean;
   private readonly pingMs: number;
   private readonly byKey = new Map<string, Set<Sub>>();
-  private readonly conns = new Map<SimConnection, ConnState>();
+  private readonly conns = new Map<SimClient, ConnState>();
   private readonly depth = new Map<string, DepthState>();
   private weightMinute = 0;
   private weightUsed = 0;
@@ -154,7 +91,7 @@ export class BinanceSimServer implements SimExchangeServer {
     return p === '/ws' || p.startsWith('/ws/') || p === '/stream';
   }
 
-  onConnection(conn: SimConnection, path: string, query: URLSearchParams): void {
+  onConnection(conn: SimClient, path: string, query: URLSearchParams): void {
     const p = this.futures ? path.replace(/^\/(public|market)(?=\/)/, '') : path;
     const st: ConnState = { combined: p === '/stream', subs: new Map(), pingTimer: null, unansweredPings: 0 };
     this.conns.set(conn, st);
@@ -183,7 +120,7 @@ export class BinanceSimServer implements SimExchangeServer {
     }, this.pingMs);
   }
 
-  onClose(conn: SimConnection): void {
+  onClose(conn: SimClient): void {
     const st = this.conns.get(conn);
     if (!st) return;
     if (st.pingTimer) clearInterval(st.pingTimer);
@@ -191,7 +128,7 @@ export class BinanceSimServer implements SimExchangeServer {
     this.conns.delete(conn);
   }
 
-  private subscribe(conn: SimConnection, st: ConnState, name: string): void {
+  private subscribe(conn: SimClient, st: ConnState, name: string): void {
     const lower = name.toLowerCase();
     if (st.subs.has(lower)) return;
     const sub: Sub = { conn, name };
@@ -210,7 +147,7 @@ export class BinanceSimServer implements SimExchangeServer {
     this.byKey.get(binanceStreamKey(name))?.delete(sub);
   }
 
-  onClientMessage(conn: SimConnection, text: string): void {
+  onClientMessage(conn: SimClient, text: string): void {
     const st = this.conns.get(conn);
     if (!st) return;
     let req: unknown;
@@ -326,7 +263,7 @@ export class BinanceSimServer implements SimExchangeServer {
       this.play(m.stream, JSON.stringify(m.data), null);
       return;
     }
-    const name = streamOfPayload(m);
+    const name = binanceStreamOfPayload(m);
     if (name !== null) this.play(name, text, null);
   }
 
@@ -545,7 +482,7 @@ export class BinanceSimServer implements SimExchangeServer {
     return JSON.stringify({ code: -1003, msg: `Too many requests; current limit of IP(127.0.0.1) request weight per minute is ${limit}. Please use WebSocket Streams for live updates to avoid bans.` });
   }
 
-  shutdownNotice(conn: SimConnection): string[] {
+  shutdownNotice(conn: SimClient): string[] {
     const st = this.conns.get(conn);
     const data = `{"e":"serverShutdown","E":${this.ctx.nowMs()}}`;
     return [st?.combined ? `{"stream":"!serverShutdown","data":${data}}` : data];

@@ -4,7 +4,7 @@
 // (spot takes at most 10 args per request). The client sends {"op":"ping"} every 20 s; the server answers
 // {"success":true,"ret_msg":"pong",...,"op":"ping"} and cuts connections idle for 10 min. Books come as a
 // snapshot on subscribe, then deltas; resubscribing a topic brings a fresh snapshot.
-import type { ConnectionPlan, StreamKind } from '../../recorder/feed-types.js';
+import type { ConnectionPlan, StreamKind } from '../kit/feed.js';
 import type { BybitMarket } from './normalizer.js';
 
 export const BYBIT_WS_ROOT = 'wss://stream.bybit.com';
@@ -47,28 +47,4 @@ export function bybitPlan(market: BybitMarket, symbols: string[], kinds: readonl
 /** The pong (spot and linear differ in fields; both say ret_msg "pong" or op "pong"). */
 export function isBybitPong(text: string): boolean {
   return text.length < 300 && /"ret_msg"\s*:\s*"pong"|"op"\s*:\s*"pong"/.test(text);
-}
-
-export interface BybitFrameInfo {
-  /** orderbook.N (N > 1) frames: the book topic and symbol, for resyncs. */
-  bookTopic: string | null;
-  symbol: string | null;
-  /** Matching-engine time cts, else ts (ms); NaN if none. */
-  exchMs: number;
-}
-
-export function bybitFrameInfo(msg: unknown): BybitFrameInfo {
-  const info: BybitFrameInfo = { bookTopic: null, symbol: null, exchMs: NaN };
-  if (typeof msg !== 'object' || msg === null) return info;
-  const m = msg as Record<string, unknown>;
-  info.exchMs = typeof m.cts === 'number' ? m.cts : typeof m.ts === 'number' ? m.ts : NaN;
-  if (typeof m.topic === 'string') {
-    const parts = m.topic.split('.');
-    info.symbol = parts[parts.length - 1] ?? null;
-    if (parts[0] === 'orderbook' && parts[1] !== '1') info.bookTopic = m.topic;
-    if (parts[0] === 'publicTrade' && Array.isArray(m.data) && typeof (m.data[0] as Record<string, unknown> | undefined)?.T === 'number') {
-      info.exchMs = (m.data[0] as Record<string, number>).T!;
-    }
-  }
-  return info;
 }

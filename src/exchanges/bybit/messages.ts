@@ -1,7 +1,7 @@
 // Bybit v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
-import { decimal, isObject, type Json } from '../json.js';
-export { isObject, type Json } from '../json.js';
+import { decimal, isObject, type Json } from '../kit/json.js';
+export { isObject, type Json } from '../kit/json.js';
 
 export interface BybitLevel {
   price: number;

@@ -8,7 +8,8 @@ import { NS_PER_MS } from '../../data/time.js';
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason, type ExchangeId } from '../../data/types.js';
 import { markReconnect, type EventSink, type InputPlace, type ProblemLog } from '../../data/sink.js';
 import { parseBookMessage, parseTrades, splitTopic, type BybitBookMessage, type BybitLevel, type BybitTrade } from './messages.js';
-import { frameObject, numericTradeId } from '../json.js';
+import type { Normalizer } from '../kit/normalizer.js';
+import { frameObject, numericTradeId } from '../kit/json.js';
 
 export type BybitMarket = 'spot' | 'linear';
 
@@ -35,7 +36,7 @@ interface BestBidOffer {
 const msToNs = (ms: number): bigint => BigInt(ms) * NS_PER_MS;
 
 /** Spot trade ids are numeric strings; linear ones are UUIDs, which the `id` column cannot hold. */
-export class BybitNormalizer {
+export class BybitNormalizer implements Normalizer {
   readonly exchange: ExchangeId;
   /** Gap rows written, by reason name. */
   readonly gaps: Record<string, number> = {};

@@ -10,18 +10,18 @@
 // messages become orderbook.N snapshot/delta frames (u = id; N from the first snapshot's size), trades
 // publicTrade frames, BBO pairs orderbook.1 frames. They take the recorded frames' path from there on.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SimConnection } from '../../exchange-sim/connection.js';
-import { TextBook, levelsJson, type TextLevel } from '../../exchange-sim/text-book.js';
-import type { ReplayFrame, SimContext, SimExchangeServer } from '../../exchange-sim/types.js';
-import { decimalText, exchMs, type EventMessage, type EventRow, type FrameChannel } from '../../exchange-sim/synth.js';
+
+import { TextBook, levelsJson, type TextLevel } from '../kit/text-book.js';
+import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../kit/sim.js';
+import { decimalText, exchMs, type EventMessage, type EventRow } from '../kit/sim-frames.js';
 import { EventKind, Flag } from '../../data/types.js';
-import { isObject } from '../json.js';
+import { isObject } from '../kit/json.js';
 import { splitTopic } from './messages.js';
 
 type Category = 'spot' | 'linear';
 
 interface Sub {
-  conn: SimConnection;
+  conn: SimClient;
   topic: string;
   book: boolean;
   /** Subscribed while the book was unknown: nothing until the next recorded snapshot. */
@@ -54,25 +54,6 @@ const SPOT_MAX_ARGS = 10;
 /** Stands for the subscriber's topic in a frame built once for all subscribers of one depth. */
 const TOPIC_PLACEHOLDER = '"\u0000TOPIC\u0000"';
 
-/** A recorded frame's symbol and channel (the simulator's raw scan). */
-export function bybitFrameChannel(text: string): FrameChannel | null {
-  let topic: string | null = /^\{"topic":"([^"]+)"/.exec(text)?.[1] ?? null;
-  if (topic === null) {
-    try {
-      const msg = JSON.parse(text) as unknown;
-      if (isObject(msg) && typeof msg.topic === 'string') topic = msg.topic;
-    } catch {
-      return null;
-    }
-  }
-  if (topic === null) return null;
-  const { channel, args, symbol } = splitTopic(topic);
-  if (symbol === '') return null;
-  if (channel === 'publicTrade') return { symbol, channel: 'trade' };
-  if (channel === 'orderbook') return { symbol, channel: args[0] === '1' ? 'bbo' : 'book' };
-  return null;
-}
-
 /** Per-symbol state of the frames synthesized from events. */
 interface SynthState {
   /** The orderbook depth the synthesized frames use (from the first snapshot's size). */
@@ -96,7 +77,7 @@ function topicKey(topic: string): string {
 export class BybitSimServer implements SimExchangeServer {
   readonly category: Category;
   private readonly byKey = new Map<string, Set<Sub>>();
-  private readonly conns = new Map<SimConnection, Map<string, Sub>>();
+  private readonly conns = new Map<SimClient, Map<string, Sub>>();
   private readonly books = new Map<string, BookState>();
   private readonly synth = new Map<string, SynthState>();
   /** Trade seq and stand-in trade ids for the synthesized publicTrade frames. */
@@ -113,11 +94,11 @@ export class BybitSimServer implements SimExchangeServer {
     return path === `/v5/public/${this.category}`;
   }
 
-  onConnection(conn: SimConnection): void {
+  onConnection(conn: SimClient): void {
     this.conns.set(conn, new Map());
   }
 
-  onClose(conn: SimConnection): void {
+  onClose(conn: SimClient): void {
     const subs = this.conns.get(conn);
     if (!subs) return;
     for (const s of subs.values()) this.byKey.get(topicKey(s.topic))?.delete(s);
@@ -125,7 +106,7 @@ export class BybitSimServer implements SimExchangeServer {
   }
 
   /** A reply in the category's shape: spot omits req_id unless given, linear always carries it. */
-  private reply(conn: SimConnection, success: boolean, retMsg: string, op: string, reqId: unknown): void {
+  private reply(conn: SimClient, success: boolean, retMsg: string, op: string, reqId: unknown): void {
     const body: Record<string, unknown> = { success, ret_msg: retMsg, conn_id: conn.connId };
     if (this.category === 'linear') body.req_id = typeof reqId === 'string' ? reqId : reqId === undefined ? '' : String(reqId);
     else if (reqId !== undefined) body.req_id = typeof reqId === 'string' ? reqId : String(reqId);
@@ -141,7 +122,7 @@ export class BybitSimServer implements SimExchangeServer {
     return true;
   }
 
-  onClientMessage(conn: SimConnection, text: string): void {
+  onClientMessage(conn: SimClient, text: string): void {
     const subs = this.conns.get(conn);
     if (!subs) return;
     let msg: unknown;

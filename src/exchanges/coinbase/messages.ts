@@ -1,8 +1,8 @@
 // Coinbase Advanced Trade market-data frames, checked field by field. A parse returns a complete message
 // or throws an Error naming the field, so nothing half-valid ever reaches a book.
 import { parseTimeNs } from '../../data/time.js';
-import { decimal, isObject, type Json } from '../json.js';
-export { isObject, type Json } from '../json.js';
+import { decimal, isObject, type Json } from '../kit/json.js';
+export { isObject, type Json } from '../kit/json.js';
 
 export interface CoinbaseLevel {
   side: 1 | -1;

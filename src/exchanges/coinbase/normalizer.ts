@@ -7,7 +7,8 @@
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason } from '../../data/types.js';
 import { markReconnect, type EventSink, type InputPlace, type ProblemLog } from '../../data/sink.js';
 import { messageTime, parseL2Events, parseLiveTrades, type CoinbaseBookEvent, type CoinbaseTrade, type Json } from './messages.js';
-import { frameObject, numericTradeId } from '../json.js';
+import type { Normalizer } from '../kit/normalizer.js';
+import { frameObject, numericTradeId } from '../kit/json.js';
 
 /** Channels that carry nothing the dataset models: kept in the raw table only, without a problem. */
 const IGNORED_CHANNELS = new Set(['heartbeats', 'subscriptions', 'ticker', 'ticker_batch', 'candles', 'status', 'user', 'futures_balance_summary']);
@@ -23,7 +24,7 @@ interface BookSync {
   lastId: bigint;
 }
 
-export class CoinbaseNormalizer {
+export class CoinbaseNormalizer implements Normalizer {
   readonly exchange = 'coinbase' as const;
   /** Gap rows written, by reason name. */
   readonly gaps: Record<string, number> = {};

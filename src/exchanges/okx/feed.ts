@@ -5,7 +5,7 @@
 // connection that pushed nothing for 30 s: the client sends the text "ping" when it has received nothing
 // for 20 s and expects "pong". Books come as a snapshot on subscribe, then updates; resubscribing brings
 // a fresh snapshot.
-import type { ConnectionPlan, StreamKind } from '../../recorder/feed-types.js';
+import type { ConnectionPlan, StreamKind } from '../kit/feed.js';
 
 export const OKX_WS_ROOT = 'wss://ws.okx.com:8443';
 export const OKX_PATH = '/ws/v5/public';
@@ -40,24 +40,4 @@ export function okxPlan(instIds: string[], kinds: readonly StreamKind[], root = 
 
 export function isOkxPong(text: string): boolean {
   return text === 'pong';
-}
-
-export interface OkxFrameInfo {
-  /** books frames: the instrument, for resyncs. */
-  bookInstId: string | null;
-  /** ts of the first data entry (ms); NaN if none. */
-  exchMs: number;
-}
-
-export function okxFrameInfo(msg: unknown): OkxFrameInfo {
-  const info: OkxFrameInfo = { bookInstId: null, exchMs: NaN };
-  if (typeof msg !== 'object' || msg === null) return info;
-  const m = msg as Record<string, unknown>;
-  const arg = m.arg as Record<string, unknown> | undefined;
-  if (arg && arg.channel === 'books' && typeof arg.instId === 'string' && m.event === undefined) info.bookInstId = arg.instId;
-  if (Array.isArray(m.data)) {
-    const ts = (m.data[0] as Record<string, unknown> | undefined)?.ts;
-    if (typeof ts === 'string' && ts !== '') info.exchMs = Number(ts);
-  }
-  return info;
 }

@@ -1,7 +1,7 @@
 // OKX v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
-import { decimal, isObject, type Json } from '../json.js';
-export { isObject, type Json } from '../json.js';
+import { decimal, isObject, type Json } from '../kit/json.js';
+export { isObject, type Json } from '../kit/json.js';
 
 export interface OkxLevel {
   /** The strings as OKX sent them (the checksum needs them), and their values. */

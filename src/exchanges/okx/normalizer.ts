@@ -13,7 +13,8 @@ import { OkxBook } from './book.js';
 import { okxChecksum } from './checksum.js';
 import { okxMarket } from './instruments.js';
 import { isObject, parseBookEntries, parseTrades, type Json, type OkxBookEntry, type OkxTrade } from './messages.js';
-import { frameObject, numericTradeId } from '../json.js';
+import type { Normalizer } from '../kit/normalizer.js';
+import { frameObject, numericTradeId } from '../kit/json.js';
 
 const BOOK_CHANNELS = new Set(['books', 'books-l2-tbt', 'books50-l2-tbt']);
 const TRADE_CHANNELS = new Set(['trades', 'trades-all']);
@@ -36,7 +37,7 @@ interface BookState {
 const msTextToNs = (ms: string): bigint => BigInt(ms) * NS_PER_MS;
 const idOrNone = (v: number | null): bigint => (v === null ? -1n : BigInt(v));
 
-export class OkxNormalizer {
+export class OkxNormalizer implements Normalizer {
   readonly exchange = 'okx' as const;
   /** Gap rows written, by reason name. */
   readonly gaps: Record<string, number> = {};

@@ -12,17 +12,17 @@
 // a checksum computed over the level strings sent), trades trades frames. They take the recorded frames'
 // path from there on (so a late subscriber's snapshot carries the same strings).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SimConnection } from '../../exchange-sim/connection.js';
-import { TextBook, levelsJson, type TextLevel } from '../../exchange-sim/text-book.js';
-import type { ReplayFrame, SimContext, SimExchangeServer } from '../../exchange-sim/types.js';
-import { decimalText, exchMs, type EventMessage, type EventRow, type FrameChannel } from '../../exchange-sim/synth.js';
+
+import { TextBook, levelsJson, type TextLevel } from '../kit/text-book.js';
+import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../kit/sim.js';
+import { decimalText, exchMs, type EventMessage, type EventRow } from '../kit/sim-frames.js';
 import { EventKind, Flag } from '../../data/types.js';
-import { isObject } from '../json.js';
+import { isObject } from '../kit/json.js';
 import { OkxBook } from './book.js';
 import { okxChecksum } from './checksum.js';
 
 interface Sub {
-  conn: SimConnection;
+  conn: SimClient;
   arg: { channel: string; instId: string };
   book: boolean;
   waitingSnapshot: boolean;
@@ -45,38 +45,6 @@ const SNAPSHOT_DEPTH: Record<string, number> = { books: 400, 'books-l2-tbt': 400
 
 const key = (channel: string, instId: string) => `${channel}:${instId}`;
 
-const CHANNEL_KINDS: Record<string, FrameChannel['channel']> = {
-  books: 'book',
-  'books-l2-tbt': 'book',
-  'books50-l2-tbt': 'book',
-  trades: 'trade',
-  'trades-all': 'trade',
-  'bbo-tbt': 'bbo',
-};
-
-/** A recorded frame's instrument and channel (the simulator's raw scan). */
-export function okxFrameChannel(text: string): FrameChannel | null {
-  let channel: string | null = null;
-  let instId: string | null = null;
-  const m = /^\{"arg":\{"channel":"([^"]+)","instId":"([^"]+)"\}/.exec(text);
-  if (m) {
-    channel = m[1]!;
-    instId = m[2]!;
-  } else {
-    try {
-      const msg = JSON.parse(text) as unknown;
-      if (isObject(msg) && msg.event === undefined && isObject(msg.arg) && typeof msg.arg.channel === 'string' && typeof msg.arg.instId === 'string') {
-        channel = msg.arg.channel;
-        instId = msg.arg.instId;
-      }
-    } catch {
-      return null;
-    }
-  }
-  const c = channel !== null ? CHANNEL_KINDS[channel] : undefined;
-  return c && instId !== null ? { symbol: instId, channel: c } : null;
-}
-
 /** OKX's checksum of the levels as sent (top 25 a side; the project's checksum code). */
 export function okxChecksumOfLevels(bids: readonly TextLevel[], asks: readonly TextLevel[]): number {
   const book = new OkxBook();
@@ -88,7 +56,7 @@ export function okxChecksumOfLevels(bids: readonly TextLevel[], asks: readonly T
 export class OkxSimServer implements SimExchangeServer {
   readonly exchange = 'okx' as const;
   private readonly byKey = new Map<string, Set<Sub>>();
-  private readonly conns = new Map<SimConnection, Map<string, Sub>>();
+  private readonly conns = new Map<SimClient, Map<string, Sub>>();
   /** channel:instId → book. */
   private readonly books = new Map<string, BookState>();
   /** instId → the book of the frames synthesized from events, with the strings sent (for their checksums). */
@@ -102,18 +70,18 @@ export class OkxSimServer implements SimExchangeServer {
     return path === '/ws/v5/public';
   }
 
-  onConnection(conn: SimConnection): void {
+  onConnection(conn: SimClient): void {
     this.conns.set(conn, new Map());
   }
 
-  onClose(conn: SimConnection): void {
+  onClose(conn: SimClient): void {
     const subs = this.conns.get(conn);
     if (!subs) return;
     for (const [k, s] of subs) this.byKey.get(k)?.delete(s);
     this.conns.delete(conn);
   }
 
-  onClientMessage(conn: SimConnection, text: string): void {
+  onClientMessage(conn: SimClient, text: string): void {
     const subs = this.conns.get(conn);
     if (!subs) return;
     if (text === 'ping') {
@@ -324,7 +292,7 @@ export class OkxSimServer implements SimExchangeServer {
     return JSON.stringify({ msg: 'Too Many Requests', code: '50011' });
   }
 
-  shutdownNotice(conn: SimConnection): string[] {
+  shutdownNotice(conn: SimClient): string[] {
     return [JSON.stringify({ event: 'notice', code: '64008', msg: 'The connection will soon be closed for a service upgrade. Please reconnect.', connId: conn.connId })];
   }
 }

@@ -1,5 +1,5 @@
 // Small pieces every exchange's message parsing shares.
-import type { InputPlace, ProblemLog } from '../data/sink.js';
+import type { InputPlace, ProblemLog } from '../../data/sink.js';
 
 export type Json = Record<string, unknown>;
 
