@@ -17,6 +17,7 @@ import { runReplay, type ReplayResult, type VenueSetup } from '../src/engine/rep
 import { buildVenueLatency, parseLatency, type VenueLatencyOptions } from '../src/simulation/latency.js';
 import { ProbabilisticQueue, RiskAverseQueue } from '../src/simulation/queue.js';
 import { ProportionalFees } from '../src/simulation/fees.js';
+import { contractSpec } from '../src/simulation/accounting.js';
 import { parseRateLimit } from '../src/simulation/rate-limit.js';
 import { createRng } from '../src/simulation/random.js';
 import { BUY, SELL, resolveParams, type Context, type OrderRequest, type OrderUpdate, type Strategy, type VenueRef } from '../src/strategy/api.js';
@@ -92,6 +93,7 @@ function replay(dir: string, strategy: Strategy, s: Setup, venues: VenueRef[] = 
       fees: new ProportionalFees(0.0002, 0.0005),
       rateLimiter: parseRateLimit('none'),
       initialBalances: v.exchange === 'binance-spot' ? { USDT: 100_000, BTC: 1 } : { USDT: 100_000 },
+      spec: contractSpec(v.exchange, v.symbol),
     }),
   );
   return runReplay({ data, strategy, venues: setups, rng });

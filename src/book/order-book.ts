@@ -96,8 +96,28 @@ export class BookSide {
     return p;
   }
 
+  /** The level's size before the last set() or setAt(). */
+  lastPrev = 0;
+  private readonly argPrice = new Float64Array(1);
+  private readonly argSize = new Float64Array(1);
+
   /** Set a level's size; 0 deletes it (deleting a level that is not there is normal). Returns the previous size. */
   set(price: number, size: number): number {
+    this.argPrice[0] = price;
+    this.argSize[0] = size;
+    this.setAt(this.argPrice, this.argSize, 0);
+    return this.lastPrev;
+  }
+
+  /**
+   * set() for hot loops: the price and size are read from columns at row `i` and the previous size is left in
+   * `lastPrev`, because doubles passed to or returned from a call V8 does not inline are boxed (allocated).
+   */
+  setAt(prices: Float64Array, sizes: Float64Array, i: number): void {
+    this.lastPrev = this.setSize(prices[i]!, sizes[i]!);
+  }
+
+  private setSize(price: number, size: number): number {
     const key = this.keyOf(price);
     // Keys can exceed 32 bits: page arithmetic in doubles, not with >> and &.
     const index = Math.floor(key / PAGE);
@@ -256,7 +276,7 @@ export class OrderBook {
     return (side > 0 ? this.bids : this.asks).set(price, size);
   }
 
-  /** The level's size before the last setLevel(). */
+  /** The level's size before the last setLevel() or setLevelAt(). */
   lastPrev = 0;
 
   /**
@@ -265,6 +285,13 @@ export class OrderBook {
    */
   setLevel(side: number, price: number, size: number): void {
     this.lastPrev = (side > 0 ? this.bids : this.asks).set(price, size);
+  }
+
+  /** setLevel() with the row read from columns at `i` (no doubles cross a call: see BookSide.setAt). */
+  setLevelAt(rows: { side: Int8Array; price: Float64Array; size: Float64Array }, i: number): void {
+    const side = rows.side[i]! > 0 ? this.bids : this.asks;
+    side.setAt(rows.price, rows.size, i);
+    this.lastPrev = side.lastPrev;
   }
 
   clear(): void {

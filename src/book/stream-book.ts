@@ -85,30 +85,30 @@ export class StreamBook {
     const kind = rows.kind[i]!;
     if (kind === LEVEL) {
       if (this.state !== VALID) return NOTHING;
-      this.book.setLevel(rows.side[i]!, rows.price[i]!, rows.size[i]!);
+      this.book.setLevelAt(rows, i);
       this.lastPrev = this.book.lastPrev;
       return LEVEL_SET;
     }
-    if (kind === SNAPSHOT) {
-      const flags = rows.flags[i]!;
-      if (flags & SNAPSHOT_BEGIN) {
-        this.book.clear();
-        this.state = IN_SNAPSHOT;
-      } else if (this.state === UNKNOWN) return NOTHING;
-      const size = rows.size[i]!;
-      if (size > 0) this.book.setLevel(rows.side[i]!, rows.price[i]!, size);
-      if (flags & SNAPSHOT_END) {
-        this.state = VALID;
-        return SNAPSHOT_DONE;
-      }
-      return SNAPSHOT_ROW;
-    }
+    if (kind === SNAPSHOT) return this.snapshotRow(rows, i);
     if (kind === GAP || kind === DISCONNECT) {
-      this.book.clear();
-      this.state = UNKNOWN;
+      this.reset();
       return CLEARED;
     }
     return NOTHING;
+  }
+
+  private snapshotRow(rows: BookRows, i: number): number {
+    const flags = rows.flags[i]!;
+    if (flags & SNAPSHOT_BEGIN) {
+      this.book.clear();
+      this.state = IN_SNAPSHOT;
+    } else if (this.state === UNKNOWN) return NOTHING;
+    if (rows.size[i]! > 0) this.book.setLevelAt(rows, i);
+    if (flags & SNAPSHOT_END) {
+      this.state = VALID;
+      return SNAPSHOT_DONE;
+    }
+    return SNAPSHOT_ROW;
   }
 
   /** Forget the book: empty and unknown. */

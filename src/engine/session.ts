@@ -148,6 +148,7 @@ export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOption
       fees: opts.fees ? parseFees(opts.fees) : defaultFees(v.exchange, v.symbol),
       rateLimiter: opts.rateLimit ? parseRateLimit(opts.rateLimit) : defaultRateLimit(v.exchange),
       initialBalances: defaultBalances(v.exchange, v.symbol, firstMid(data, i)),
+      spec: contractSpec(v.exchange, v.symbol),
     };
   });
   const strategy = prep.def.create(prep.params as never);
