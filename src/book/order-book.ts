@@ -276,18 +276,14 @@ export class OrderBook {
     return (side > 0 ? this.bids : this.asks).set(price, size);
   }
 
-  /** The level's size before the last setLevel() or setLevelAt(). */
+  /** The level's size before the last setLevelAt(). */
   lastPrev = 0;
 
   /**
-   * set() for hot loops: the previous size goes to `lastPrev` instead of a return value, which V8 boxes
-   * (allocates) whenever it does not inline the call.
+   * set() for hot loops: the row is read from columns at `i` and the previous size goes to `lastPrev`, so no
+   * double crosses a call (V8 boxes, i.e. allocates, doubles passed to or returned from a call it does not
+   * inline).
    */
-  setLevel(side: number, price: number, size: number): void {
-    this.lastPrev = (side > 0 ? this.bids : this.asks).set(price, size);
-  }
-
-  /** setLevel() with the row read from columns at `i` (no doubles cross a call: see BookSide.setAt). */
   setLevelAt(rows: { side: Int8Array; price: Float64Array; size: Float64Array }, i: number): void {
     const side = rows.side[i]! > 0 ? this.bids : this.asks;
     side.setAt(rows.price, rows.size, i);

@@ -90,6 +90,7 @@ export class ExchangeTimeline {
    * an equal time if its index is lower).
    */
   run(v: number, otherV: number): void {
+    if (this.next[v] === Infinity) return;
     const otherT = this.bounds[0]!;
     const strategyT = this.bounds[1]!;
     const queueHead = this.queueHead;
