@@ -114,17 +114,19 @@ export class BookSide {
    * `lastPrev`, because doubles passed to or returned from a call V8 does not inline are boxed (allocated).
    */
   setAt(prices: Float64Array, sizes: Float64Array, i: number): void {
-    this.lastPrev = this.setSize(prices[i]!, sizes[i]!);
-  }
-
-  private setSize(price: number, size: number): number {
+    const price = prices[i]!;
+    const size = sizes[i]!;
     const key = this.keyOf(price);
     // Keys can exceed 32 bits: page arithmetic in doubles, not with >> and &.
     const index = Math.floor(key / PAGE);
     const off = key - index * PAGE;
     const p = this.page(index, size > 0);
-    if (!p) return 0;
+    if (!p) {
+      this.lastPrev = 0;
+      return;
+    }
     const prev = p.sizes[off]!;
+    this.lastPrev = prev;
     if (size > 0) {
       p.sizes[off] = size;
       if (prev === 0) {
@@ -133,16 +135,15 @@ export class BookSide {
         this.gen++;
         if (key > this.best) this.best = key;
       }
-      return prev;
+      return;
     }
-    if (prev === 0) return 0;
+    if (prev === 0) return;
     p.sizes[off] = 0;
     p.count--;
     this.count--;
     this.gen++;
     if (p.count === 0) this.dropPage(index);
     if (key === this.best) this.best = this.nextBelow(key);
-    return prev;
   }
 
   private dropPage(index: number): void {
@@ -274,20 +275,6 @@ export class OrderBook {
   /** side: +1 bid, -1 ask. Returns the level's previous size. */
   set(side: number, price: number, size: number): number {
     return (side > 0 ? this.bids : this.asks).set(price, size);
-  }
-
-  /** The level's size before the last setLevelAt(). */
-  lastPrev = 0;
-
-  /**
-   * set() for hot loops: the row is read from columns at `i` and the previous size goes to `lastPrev`, so no
-   * double crosses a call (V8 boxes, i.e. allocates, doubles passed to or returned from a call it does not
-   * inline).
-   */
-  setLevelAt(rows: { side: Int8Array; price: Float64Array; size: Float64Array }, i: number): void {
-    const side = rows.side[i]! > 0 ? this.bids : this.asks;
-    side.setAt(rows.price, rows.size, i);
-    this.lastPrev = side.lastPrev;
   }
 
   clear(): void {

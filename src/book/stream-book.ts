@@ -85,8 +85,9 @@ export class StreamBook {
     const kind = rows.kind[i]!;
     if (kind === LEVEL) {
       if (this.state !== VALID) return NOTHING;
-      this.book.setLevelAt(rows, i);
-      this.lastPrev = this.book.lastPrev;
+      const side = rows.side[i]! > 0 ? this.book.bids : this.book.asks;
+      side.setAt(rows.price, rows.size, i);
+      this.lastPrev = side.lastPrev;
       return LEVEL_SET;
     }
     if (kind === SNAPSHOT) return this.snapshotRow(rows, i);
@@ -103,7 +104,7 @@ export class StreamBook {
       this.book.clear();
       this.state = IN_SNAPSHOT;
     } else if (this.state === UNKNOWN) return NOTHING;
-    if (rows.size[i]! > 0) this.book.setLevelAt(rows, i);
+    if (rows.size[i]! > 0) (rows.side[i]! > 0 ? this.book.bids : this.book.asks).setAt(rows.price, rows.size, i);
     if (flags & SNAPSHOT_END) {
       this.state = VALID;
       return SNAPSHOT_DONE;
