@@ -139,22 +139,25 @@ export class StrategyTimeline {
     // No exchange row is applied while this runs, so the exchange side's next time is fixed.
     let exchangeT = Infinity;
     for (let u = 0; u < this.exchangeNext.length; u++) if (this.exchangeNext[u]! < exchangeT) exchangeT = this.exchangeNext[u]!;
+    // The cursor (row `r` of chunk `chunk` is the next to deliver) lives in locals while this runs: nothing the
+    // strategy's callbacks do can deliver market data.
+    let chunk = this.chunkAt[v]!;
+    let nextRow = this.rowAt[v]!;
     for (;;) {
       const t = next[v]!;
       const qT = queueHead[0]!;
       if (t === Infinity || t >= exchangeT || t > qT || (t === qT && queue.peekClass() === ORDER_ARRIVAL)) break;
       if (t > otherT || (t === otherT && otherV < v)) break;
       clock[0] = t;
-      const c = rows[this.chunkAt[v]!]!;
-      const r = this.rowAt[v]!;
+      const c = rows[chunk]!;
+      const r = nextRow;
       if (r + 1 < c.length) {
-        this.rowAt[v] = r + 1;
-        this.schedule(v, c, r + 1);
+        nextRow = r + 1;
+        this.schedule(v, c, nextRow);
       } else {
-        const nextChunk = this.chunkAt[v]! + 1;
-        this.chunkAt[v] = nextChunk;
-        this.rowAt[v] = 0;
-        this.schedule(v, rows[nextChunk], 0);
+        chunk++;
+        nextRow = 0;
+        this.schedule(v, rows[chunk], 0);
       }
       if (c.kind[r] === K_TRADE) {
         if (strategy.onTrade) {
@@ -172,5 +175,7 @@ export class StrategyTimeline {
         if (applied !== A_NOTHING && applied !== A_CLEARED && c.flags[r]! & F_MESSAGE_END && sb.state === VALID && onBook) onBook.call(strategy, ctx, v);
       }
     }
+    this.chunkAt[v] = chunk;
+    this.rowAt[v] = nextRow;
   }
 }
