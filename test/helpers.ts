@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe } from 'vitest';
 import { openDataset } from '../src/data/reader.js';
-import { OrderBook } from '../src/book/order-book.js';
+import { StreamBook } from '../src/book/stream-book.js';
 import { EventKind, Flag } from '../src/data/types.js';
 
 export const SHARED = path.resolve(__dirname, '../../shared/data');
@@ -39,7 +39,7 @@ export interface BookReplay {
   bboEqual: number[];
   bboDifferent: number[];
   gaps: number[];
-  /** Book rows applied while the stream's book was not valid (must stay 0: nothing is patched). */
+  /** Level rows that came while the stream's book was not valid (must stay 0: nothing is patched). */
   rowsWhileInvalid: number[];
   /** local_ts went backwards in file order. */
   localTimeReversals: number;
@@ -60,8 +60,7 @@ export function replayBooks(dir: string): BookReplay {
     localTimeReversals: 0,
     counts: Array.from({ length: n }, () => ({})),
   };
-  const books = Array.from({ length: n }, () => new OrderBook());
-  const valid = new Array<boolean>(n).fill(false);
+  const books = Array.from({ length: n }, () => new StreamBook());
   const bestAtId = Array.from({ length: n }, () => new Map<bigint, [number, number]>());
   const bbos: [number, bigint, number, number][] = [];
   let bidPx = NaN;
@@ -74,24 +73,17 @@ export function replayBooks(dir: string): BookReplay {
       r.counts[s]![k] = (r.counts[s]![k] ?? 0) + 1;
       if (b.localNs[i]! < lastLocal) r.localTimeReversals++;
       lastLocal = b.localNs[i]!;
-      if (k === EventKind.BookSnapshot) {
-        if (f & Flag.SnapshotBegin) books[s]!.clear();
-        if (b.size[i]! > 0) books[s]!.set(b.side[i]!, b.price[i]!, b.size[i]!);
-        if (f & Flag.SnapshotEnd) valid[s] = true;
-      } else if (k === EventKind.BookLevel) {
-        if (!valid[s]) r.rowsWhileInvalid[s]!++;
-        books[s]!.set(b.side[i]!, b.price[i]!, b.size[i]!);
-      } else if (k === EventKind.Gap || k === EventKind.Disconnect) {
-        if (k === EventKind.Gap) r.gaps[s]!++;
-        valid[s] = false;
-        books[s]!.clear();
-      } else if (k === EventKind.BestBidOffer) {
+      const sb = books[s]!;
+      if (k === EventKind.BookLevel && !sb.valid) r.rowsWhileInvalid[s]!++;
+      sb.apply(b, i);
+      if (k === EventKind.Gap) r.gaps[s]!++;
+      else if (k === EventKind.BestBidOffer) {
         if (b.side[i]! > 0) bidPx = b.price[i]!;
         else bbos.push([s, b.id[i]!, bidPx, b.price[i]!]);
       }
-      if ((k === EventKind.BookLevel || k === EventKind.BookSnapshot) && f & Flag.MessageEnd && valid[s]) {
-        if (books[s]!.isCrossed()) r.crossed[s]!++;
-        bestAtId[s]!.set(b.id[i]!, [books[s]!.bestBid(), books[s]!.bestAsk()]);
+      if ((k === EventKind.BookLevel || k === EventKind.BookSnapshot) && f & Flag.MessageEnd && sb.valid) {
+        if (sb.book.isCrossed()) r.crossed[s]!++;
+        bestAtId[s]!.set(b.id[i]!, [sb.book.bestBid(), sb.book.bestAsk()]);
       }
     }
   });

@@ -6,7 +6,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OrderBook } from '../src/book/order-book.js';
+import type { OrderBook } from '../src/book/order-book.js';
+import { StreamBook } from '../src/book/stream-book.js';
 import { openDataset } from '../src/data/reader.js';
 import { ProblemLog } from '../src/data/sink.js';
 import { secondsTextToNs } from '../src/data/time.js';
@@ -50,6 +51,8 @@ interface TradeSeen {
 interface StreamReplay {
   name: string;
   market: string;
+  /** The stream's book, rebuilt by the one book state machine. */
+  machine: StreamBook;
   book: OrderBook;
   /** A snapshot arrived and no gap since. */
   valid: boolean;
@@ -79,20 +82,24 @@ async function importAndReplay(files: string[]): Promise<Imported> {
   writer.close();
 
   const ds = openDataset(dir);
-  const list: StreamReplay[] = ds.streams.map((s) => ({
-    name: `${s.exchange}:${s.symbol}`,
-    market: s.market,
-    book: new OrderBook(),
-    valid: false,
-    trades: [],
-    bookMessages: 0,
-    snapshots: 0,
-    bboRows: 0,
-    gaps: [],
-    crossed: 0,
-    rowsWhileInvalid: 0,
-    disconnects: 0,
-  }));
+  const list: StreamReplay[] = ds.streams.map((s) => {
+    const machine = new StreamBook();
+    return {
+      name: `${s.exchange}:${s.symbol}`,
+      market: s.market,
+      machine,
+      book: machine.book,
+      valid: false,
+      trades: [],
+      bookMessages: 0,
+      snapshots: 0,
+      bboRows: 0,
+      gaps: [],
+      crossed: 0,
+      rowsWhileInvalid: 0,
+      disconnects: 0,
+    };
+  });
   ds.forEachEventBatch((b) => {
     for (let i = 0; i < b.length; i++) {
       const s = list[b.stream[i]!]!;
@@ -101,28 +108,19 @@ async function importAndReplay(files: string[]): Promise<Imported> {
       const side = b.side[i]!;
       const price = b.price[i]!;
       const size = b.size[i]!;
+      if (kind === EventKind.BookLevel && !s.machine.valid) s.rowsWhileInvalid++;
+      s.machine.apply(b, i);
+      s.valid = s.machine.valid;
       if (kind === EventKind.Trade) {
         s.trades.push({ id: b.id[i]!, flags, side, price, bestBid: s.book.bestBid(), bestAsk: s.book.bestAsk() });
       } else if (kind === EventKind.BookSnapshot) {
-        if (flags & Flag.SnapshotBegin) {
-          s.book.clear();
-          s.snapshots++;
-        }
-        if (!Number.isNaN(price)) s.book.set(side, price, size);
-        if (flags & Flag.SnapshotEnd) s.valid = true;
-      } else if (kind === EventKind.BookLevel) {
-        if (!s.valid) s.rowsWhileInvalid++;
-        s.book.set(side, price, size);
+        if (flags & Flag.SnapshotBegin) s.snapshots++;
       } else if (kind === EventKind.Gap) {
         s.gaps.push({ reason: GAP_REASON_NAMES[size]!, id: b.id[i]!, prevId: b.prevId[i]! });
-        s.valid = false;
-        s.book.clear();
       } else if (kind === EventKind.BestBidOffer) {
         s.bboRows++;
       } else if (kind === EventKind.Disconnect) {
         s.disconnects++;
-        s.valid = false;
-        s.book.clear();
       }
       if ((kind === EventKind.BookLevel || kind === EventKind.BookSnapshot) && flags & Flag.MessageEnd) {
         s.bookMessages++;

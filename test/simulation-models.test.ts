@@ -14,7 +14,7 @@ import {
 import { ProportionalFees, parseFees } from '../src/simulation/fees.js';
 import { SlidingWindowRateLimiter, parseRateLimit } from '../src/simulation/rate-limit.js';
 import { Account, notional, settlementAsset, type AccountFill, type ContractSpec } from '../src/simulation/accounting.js';
-import { contractSpec, defaultFees, defaultRateLimit } from '../src/exchanges/registry.js';
+import { contractSpec, defaultFees } from '../src/exchanges/registry.js';
 import type { OrderSide } from '../src/strategy/api.js';
 import type { Rng } from '../src/simulation/types.js';
 

@@ -96,15 +96,37 @@ export class BookSide {
     return p;
   }
 
+  /** The level's size before the last set() or setAt(). */
+  lastPrev = 0;
+  private readonly argPrice = new Float64Array(1);
+  private readonly argSize = new Float64Array(1);
+
   /** Set a level's size; 0 deletes it (deleting a level that is not there is normal). Returns the previous size. */
   set(price: number, size: number): number {
+    this.argPrice[0] = price;
+    this.argSize[0] = size;
+    this.setAt(this.argPrice, this.argSize, 0);
+    return this.lastPrev;
+  }
+
+  /**
+   * set() for hot loops: the price and size are read from columns at row `i` and the previous size is left in
+   * `lastPrev`, because doubles passed to or returned from a call V8 does not inline are boxed (allocated).
+   */
+  setAt(prices: Float64Array, sizes: Float64Array, i: number): void {
+    const price = prices[i]!;
+    const size = sizes[i]!;
     const key = this.keyOf(price);
     // Keys can exceed 32 bits: page arithmetic in doubles, not with >> and &.
     const index = Math.floor(key / PAGE);
     const off = key - index * PAGE;
     const p = this.page(index, size > 0);
-    if (!p) return 0;
+    if (!p) {
+      this.lastPrev = 0;
+      return;
+    }
     const prev = p.sizes[off]!;
+    this.lastPrev = prev;
     if (size > 0) {
       p.sizes[off] = size;
       if (prev === 0) {
@@ -113,16 +135,15 @@ export class BookSide {
         this.gen++;
         if (key > this.best) this.best = key;
       }
-      return prev;
+      return;
     }
-    if (prev === 0) return 0;
+    if (prev === 0) return;
     p.sizes[off] = 0;
     p.count--;
     this.count--;
     this.gen++;
     if (p.count === 0) this.dropPage(index);
     if (key === this.best) this.best = this.nextBelow(key);
-    return prev;
   }
 
   private dropPage(index: number): void {
@@ -254,17 +275,6 @@ export class OrderBook {
   /** side: +1 bid, -1 ask. Returns the level's previous size. */
   set(side: number, price: number, size: number): number {
     return (side > 0 ? this.bids : this.asks).set(price, size);
-  }
-
-  /** The level's size before the last setLevel(). */
-  lastPrev = 0;
-
-  /**
-   * set() for hot loops: the previous size goes to `lastPrev` instead of a return value, which V8 boxes
-   * (allocates) whenever it does not inline the call.
-   */
-  setLevel(side: number, price: number, size: number): void {
-    this.lastPrev = (side > 0 ? this.bids : this.asks).set(price, size);
   }
 
   clear(): void {

@@ -25,9 +25,11 @@ export const Z99 = 2.3263478740408408;
 /** The same latency for every message. */
 export class ConstantLatency implements LatencyModel {
   readonly description: string;
+  readonly constantNs: number;
   constructor(readonly ns: number) {
     if (!(ns >= 0) || !Number.isFinite(ns)) throw new Error(`latency must be a finite duration >= 0, got ${ns} ns`);
     this.description = formatDurationNs(ns);
+    this.constantNs = ns;
   }
   sample(_atNs?: number, _recordedNs?: number): number {
     return this.ns;

@@ -22,6 +22,9 @@ export interface LatencyModel {
    * later row; see engine/market-data.ts) (feed leg only; NaN elsewhere).
    */
   sample(atNs: number, recordedNs: number): number;
+  /** Set when every message takes this same latency (ns): the engine then adds it instead of calling sample()
+   *  for every row of the feed. */
+  readonly constantNs?: number;
 }
 
 /** The three legs of a connection, per operation for the order leg. */

@@ -1,0 +1,181 @@
+// The strategy timeline's market data: each venue's rows reach the strategy at effect time + feed latency,
+// in recorded order (the feed connection never reorders: a row is delivered at max(its time, the previous
+// row's delivery)), and change the strategy's own copy of the book before its callbacks run.
+//
+// The recorded delay is measured from the row's effect time, not its own exchange time: a row that took
+// effect after its exch_ts (recorded behind a later row of another channel) already waited until effNs, so
+// `recorded` delivers it at max(effNs, local - clock offset), when the recorder got it.
+//
+// Hot path (run): no allocation per row; see exchange-timeline.ts for why bounds travel in typed arrays.
+import { Applied, BookState, StreamBook } from '../book/stream-book.js';
+import { EventKind, Flag } from '../data/types.js';
+import type { LatencyModel } from '../simulation/types.js';
+import type { BookView, Context, Strategy, TradeView } from '../strategy/api.js';
+import { EventClass, type EventQueue } from './event-queue.js';
+import type { MarketChunk, MarketData } from './market-data.js';
+import type { QueueItem } from './replay-types.js';
+
+const K_TRADE = EventKind.Trade;
+const F_MESSAGE_END = Flag.MessageEnd;
+const A_NOTHING = Applied.Nothing;
+const A_CLEARED = Applied.Cleared;
+const VALID = BookState.Valid;
+const ORDER_ARRIVAL = EventClass.OrderArrival;
+
+/** The strategy's view of one venue's book (its StreamBook on the strategy timeline). */
+export class StrategyBook implements BookView {
+  constructor(private readonly stream: StreamBook) {}
+  get valid(): boolean {
+    return this.stream.state === VALID;
+  }
+  bestBid(): number {
+    return this.stream.book.bids.bestPrice();
+  }
+  bestAsk(): number {
+    return this.stream.book.asks.bestPrice();
+  }
+  bidSize(level = 0): number {
+    const bids = this.stream.book.bids;
+    return level < bids.count ? bids.sizeAt(level) : 0;
+  }
+  askSize(level = 0): number {
+    const asks = this.stream.book.asks;
+    return level < asks.count ? asks.sizeAt(level) : 0;
+  }
+  bidPrice(level: number): number {
+    const bids = this.stream.book.bids;
+    return level < bids.count ? bids.priceAt(level) : NaN;
+  }
+  askPrice(level: number): number {
+    const asks = this.stream.book.asks;
+    return level < asks.count ? asks.priceAt(level) : NaN;
+  }
+  bidLevels(): number {
+    return this.stream.book.bids.count;
+  }
+  askLevels(): number {
+    return this.stream.book.asks.count;
+  }
+  mid(): number {
+    return this.stream.book.mid();
+  }
+}
+
+export class StrategyTimeline {
+  readonly books: StreamBook[];
+  readonly views: StrategyBook[];
+  /** When each venue's next row reaches the strategy (Infinity when its rows are done). */
+  readonly next: Float64Array;
+  /** Set before run(): [0] the other venues' next delivery time. */
+  readonly bounds = new Float64Array(1);
+  private readonly rows: MarketChunk[][];
+  private readonly chunkAt: Int32Array;
+  private readonly rowAt: Int32Array;
+  private readonly lastDelivery: Float64Array;
+  /** A constant feed latency per venue, added without a call per row (NaN: ask the model). */
+  private readonly constantFeed: Float64Array;
+  private readonly tradeView: TradeView = { venue: 0, price: 0, size: 0, side: 1, exchangeTimeNs: 0 };
+  private strategy: Strategy = {};
+  private ctx: Context | undefined;
+
+  /**
+   * `clock`: the strategy's time, [0] (set to each row's delivery time); `exchangeNext`: the exchange
+   * timeline's next time per venue (data reaches the strategy only after the exchange moved at that time).
+   */
+  constructor(
+    data: MarketData,
+    private readonly feed: LatencyModel[],
+    private readonly clock: Float64Array,
+    private readonly queue: EventQueue<QueueItem>,
+    private readonly exchangeNext: Float64Array,
+  ) {
+    const V = data.venues.length;
+    this.rows = data.byVenue;
+    this.books = data.venues.map(() => new StreamBook());
+    this.views = this.books.map((b) => new StrategyBook(b));
+    this.chunkAt = new Int32Array(V);
+    this.rowAt = new Int32Array(V);
+    this.lastDelivery = new Float64Array(V).fill(-Infinity);
+    this.constantFeed = Float64Array.from(feed, (m) => m.constantNs ?? NaN);
+    this.next = new Float64Array(V);
+    for (let v = 0; v < V; v++) this.schedule(v, this.rows[v]![0], 0);
+  }
+
+  /** The strategy and the context its callbacks receive. */
+  deliverTo(strategy: Strategy, ctx: Context): void {
+    this.strategy = strategy;
+    this.ctx = ctx;
+  }
+
+  /** Row r of chunk c is venue v's next row: sets next[v] (no return value: it would be boxed). */
+  private schedule(v: number, c: MarketChunk | undefined, r: number): void {
+    if (!c) {
+      this.next[v] = Infinity;
+      return;
+    }
+    const eff = c.effNs[r]!;
+    const k = this.constantFeed[v]!;
+    const t = Math.max(this.lastDelivery[v]!, eff + (k === k ? k : this.feed[v]!.sample(eff, c.localNs[r]! - eff)));
+    this.lastDelivery[v] = t;
+    this.next[v] = t;
+  }
+
+  /**
+   * Delivers venue v's rows while they come first by the tie rule: after the exchange moved at their time
+   * and after order arrivals, but before responses and timers of the same time, and before the other venues'
+   * rows (`otherV`, the earliest of them, goes first at an equal time if its index is lower).
+   */
+  run(v: number, otherV: number): void {
+    const otherT = this.bounds[0]!;
+    const queue = this.queue;
+    const queueHead = queue.head;
+    const next = this.next;
+    const clock = this.clock;
+    const rows = this.rows[v]!;
+    const sb = this.books[v]!;
+    const strategy = this.strategy;
+    const ctx = this.ctx!;
+    const onBook = strategy.onBook;
+    // No exchange row is applied while this runs, so the exchange side's next time is fixed.
+    let exchangeT = Infinity;
+    for (let u = 0; u < this.exchangeNext.length; u++) if (this.exchangeNext[u]! < exchangeT) exchangeT = this.exchangeNext[u]!;
+    // The cursor (row `r` of chunk `chunk` is the next to deliver) lives in locals while this runs: nothing the
+    // strategy's callbacks do can deliver market data.
+    let chunk = this.chunkAt[v]!;
+    let nextRow = this.rowAt[v]!;
+    for (;;) {
+      const t = next[v]!;
+      const qT = queueHead[0]!;
+      if (t === Infinity || t >= exchangeT || t > qT || (t === qT && queue.peekClass() === ORDER_ARRIVAL)) break;
+      if (t > otherT || (t === otherT && otherV < v)) break;
+      clock[0] = t;
+      const c = rows[chunk]!;
+      const r = nextRow;
+      if (r + 1 < c.length) {
+        nextRow = r + 1;
+        this.schedule(v, c, nextRow);
+      } else {
+        chunk++;
+        nextRow = 0;
+        this.schedule(v, rows[chunk], 0);
+      }
+      if (c.kind[r] === K_TRADE) {
+        if (strategy.onTrade) {
+          const tv = this.tradeView;
+          tv.venue = v;
+          tv.price = c.price[r]!;
+          tv.size = c.size[r]!;
+          tv.side = c.side[r]! > 0 ? 1 : -1;
+          tv.exchangeTimeNs = c.exchNs[r]!;
+          strategy.onTrade(ctx, tv);
+        }
+      } else {
+        const applied = sb.apply(c, r);
+        // A book message is complete at MessageEnd; the strategy hears of it if the book is valid then.
+        if (applied !== A_NOTHING && applied !== A_CLEARED && c.flags[r]! & F_MESSAGE_END && sb.state === VALID && onBook) onBook.call(strategy, ctx, v);
+      }
+    }
+    this.chunkAt[v] = chunk;
+    this.rowAt[v] = nextRow;
+  }
+}
