@@ -31,7 +31,9 @@ function listTsFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...listTsFiles(p));
+    if (e.isDirectory()) {
+      if (!['node_modules', 'dist', '.git'].includes(e.name)) out.push(...listTsFiles(p));
+    }
     else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
   }
   return out.sort();
@@ -255,5 +257,20 @@ describe('src/ import structure', () => {
 
   it('keeps data, book and simulation below exchanges, recorder, exchange-sim, engine and cli', () => {
     expect(layeringViolations(graph)).toEqual([]);
+  });
+});
+
+describe('strategies see the Strategy API only', () => {
+  const root = path.resolve(import.meta.dirname, '..');
+  const { graph } = readImportGraph(root);
+
+  it('every built-in strategy imports src/strategy/api.ts and nothing else of the project', () => {
+    const strategies = [...graph.keys()].filter((f) => f.startsWith('strategies/'));
+    expect(strategies.length).toBeGreaterThanOrEqual(3);
+    for (const f of strategies) expect({ file: f, imports: graph.get(f) }).toEqual({ file: f, imports: ['src/strategy/api.ts'] });
+  });
+
+  it('the Strategy API itself imports nothing of the project', () => {
+    expect(graph.get('src/strategy/api.ts')).toEqual([]);
   });
 });
