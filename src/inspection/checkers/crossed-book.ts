@@ -6,7 +6,8 @@ import type { EventBatch } from '../../data/reader.js';
 import { EventKind, Flag } from '../../data/types.js';
 import type { BookMessages } from '../book-messages.js';
 import { emptyFindings, type Checker, type Findings } from '../checker.js';
-import { isoText, MAX_EXAMPLES, nsText, streamLabel, type DatasetHead } from '../format.js';
+import { isoText, nsText, streamLabel, type DatasetHead } from '../format.js';
+import { MarkerSettledFindings } from './marker-settled.js';
 
 export interface CrossedExample {
   row: number;
@@ -37,13 +38,10 @@ export interface CrossedBookReport {
 export class CrossedBookChecker implements Checker<CrossedBookReport> {
   private readonly n: number;
   private readonly builder: BookBuilder;
-  private readonly messagesCrossed: Float64Array;
+  /** Crossed messages, settled by a marker or the next book message. */
+  private readonly crossings: MarkerSettledFindings<CrossedExample>;
   private readonly episodes: Float64Array;
-  private readonly marked: Float64Array;
   private readonly wasCrossed: Uint8Array;
-  private readonly pending: Uint8Array;
-  private readonly examples: CrossedExample[][];
-  private readonly pendingExample: (CrossedExample | null)[];
 
   constructor(
     private readonly ds: DatasetHead,
@@ -51,13 +49,9 @@ export class CrossedBookChecker implements Checker<CrossedBookReport> {
   ) {
     const n = (this.n = ds.streams.length);
     this.builder = new BookBuilder(n);
-    this.messagesCrossed = new Float64Array(n);
+    this.crossings = new MarkerSettledFindings<CrossedExample>(n, (ex, byMarker) => (ex.marked = byMarker));
     this.episodes = new Float64Array(n);
-    this.marked = new Float64Array(n);
     this.wasCrossed = new Uint8Array(n);
-    this.pending = new Uint8Array(n);
-    this.examples = Array.from({ length: n }, () => []);
-    this.pendingExample = new Array<CrossedExample | null>(n).fill(null);
   }
 
   onRow(b: EventBatch, i: number, row: number): void {
@@ -65,10 +59,10 @@ export class CrossedBookChecker implements Checker<CrossedBookReport> {
     if (s >= this.n) return;
     const kind = b.kind[i]!;
     if (kind === EventKind.Gap || kind === EventKind.Disconnect) {
-      this.resolve(s, true);
+      this.crossings.resolve(s, true);
       this.wasCrossed[s] = 0;
     } else if (this.messages.startsMessage) {
-      this.resolve(s, false);
+      this.crossings.resolve(s, false);
     }
     this.builder.apply(b, i);
     const isBook = kind === EventKind.BookLevel || kind === EventKind.BookSnapshot;
@@ -78,46 +72,28 @@ export class CrossedBookChecker implements Checker<CrossedBookReport> {
       this.wasCrossed[s] = 0;
       return;
     }
-    this.messagesCrossed[s]!++;
     if (!this.wasCrossed[s]) this.episodes[s]!++;
     this.wasCrossed[s] = 1;
-    this.pending[s] = 1;
-    if (this.examples[s]!.length < MAX_EXAMPLES) {
-      const ex: CrossedExample = {
-        row,
-        exch_ts_ns: nsText(this.ds, b.exchNs[i]!),
-        exch_ts: isoText(this.ds, b.exchNs[i]!),
-        best_bid: book.bestBid(),
-        best_ask: book.bestAsk(),
-        marked: false,
-      };
-      this.examples[s]!.push(ex);
-      this.pendingExample[s] = ex;
-    }
-  }
-
-  /** A marker (marked) or the next book message (unmarked) settles a pending crossing. */
-  private resolve(s: number, byMarker: boolean): void {
-    if (!this.pending[s]) return;
-    this.pending[s] = 0;
-    if (byMarker) this.marked[s]!++;
-    const ex = this.pendingExample[s];
-    if (ex) {
-      ex.marked = byMarker;
-      this.pendingExample[s] = null;
-    }
+    this.crossings.add(s, (): CrossedExample => ({
+      row,
+      exch_ts_ns: nsText(this.ds, b.exchNs[i]!),
+      exch_ts: isoText(this.ds, b.exchNs[i]!),
+      best_bid: book.bestBid(),
+      best_ask: book.bestAsk(),
+      marked: false,
+    }));
   }
 
   finish(): CrossedBookReport {
     const findings = emptyFindings(this.n);
     const crossed = this.ds.streams.map((st, s): CrossedCheck => {
-      this.resolve(s, false);
-      const marked = this.marked[s]!;
-      const unmarked = this.messagesCrossed[s]! - marked;
+      this.crossings.resolve(s, false);
+      const marked = this.crossings.marked[s]!;
+      const unmarked = this.crossings.found[s]! - marked;
       const label = streamLabel(st);
       if (unmarked > 0) findings[s]!.errors.push(`${label}: book crossed after ${unmarked} message(s) with no gap marker after them`);
       if (marked > 0) findings[s]!.notes.push(`${label}: book crossed after ${marked} message(s) followed by a gap marker`);
-      return { messages: this.messagesCrossed[s]!, episodes: this.episodes[s]!, marked, unmarked, examples: this.examples[s]! };
+      return { messages: this.crossings.found[s]!, episodes: this.episodes[s]!, marked, unmarked, examples: this.crossings.examples[s]! };
     });
     return { crossed, findings };
   }

@@ -4,7 +4,8 @@ import type { EventBatch } from '../../data/reader.js';
 import { EventKind, Flag } from '../../data/types.js';
 import type { BookMessages } from '../book-messages.js';
 import { emptyFindings, type Checker, type Findings } from '../checker.js';
-import { isoText, MAX_EXAMPLES, nsText, streamLabel, type DatasetHead } from '../format.js';
+import { isoText, nsText, streamLabel, type DatasetHead } from '../format.js';
+import { MarkerSettledFindings } from './marker-settled.js';
 
 export interface ChainBreak {
   row: number;
@@ -42,11 +43,8 @@ export class SequenceChecker implements Checker<SequenceReport> {
   private readonly checked: Float64Array;
   private readonly afterReset: Float64Array;
   private readonly withoutIds: Float64Array;
-  private readonly breaks: Float64Array;
-  private readonly explained: Float64Array;
-  private readonly pendingBreak: Uint8Array;
-  private readonly examples: ChainBreak[][];
-  private readonly pendingExample: (ChainBreak | null)[];
+  /** Breaks, explained by a marker or not by the next book message. */
+  private readonly breaks: MarkerSettledFindings<ChainBreak>;
 
   constructor(
     private readonly ds: DatasetHead,
@@ -57,11 +55,7 @@ export class SequenceChecker implements Checker<SequenceReport> {
     this.checked = new Float64Array(n);
     this.afterReset = new Float64Array(n);
     this.withoutIds = new Float64Array(n);
-    this.breaks = new Float64Array(n);
-    this.explained = new Float64Array(n);
-    this.pendingBreak = new Uint8Array(n);
-    this.examples = Array.from({ length: n }, () => []);
-    this.pendingExample = new Array<ChainBreak | null>(n).fill(null);
+    this.breaks = new MarkerSettledFindings<ChainBreak>(n, (ex, byMarker) => (ex.explained = byMarker));
   }
 
   onRow(b: EventBatch, i: number, row: number): void {
@@ -69,13 +63,13 @@ export class SequenceChecker implements Checker<SequenceReport> {
     if (s >= this.n) return;
     const kind = b.kind[i]!;
     if (kind === EventKind.Gap || kind === EventKind.Disconnect) {
-      this.resolve(s, true);
+      this.breaks.resolve(s, true);
       this.fresh[s] = 1;
     } else if (kind === EventKind.BookSnapshot) {
-      this.resolve(s, false);
+      this.breaks.resolve(s, false);
       this.fresh[s] = 1;
     } else if (kind === EventKind.BookLevel && this.messages.startsMessage) {
-      this.resolve(s, false);
+      this.breaks.resolve(s, false);
       const m = this.messages;
       if (m.noIds) {
         // Rows without ids cannot be grouped by id: their messages are counted at MessageEnd rows.
@@ -91,42 +85,27 @@ export class SequenceChecker implements Checker<SequenceReport> {
   }
 
   private recordBreak(b: EventBatch, i: number, row: number, s: number): void {
-    this.breaks[s]!++;
-    this.pendingBreak[s] = 1;
-    if (this.examples[s]!.length >= MAX_EXAMPLES) return;
-    const m = this.messages;
-    const local = b.localNs[i]!;
-    const ex: ChainBreak = {
-      row,
-      local_ts_ns: nsText(this.ds, local),
-      local_ts: isoText(this.ds, local),
-      id: b.id[i]!.toString(),
-      prev_id: b.prevId[i]!.toString(),
-      expected_prev_id: (BigInt(m.previousIdHi) * 4294967296n + BigInt(m.previousIdLo >>> 0)).toString(),
-      explained: false,
-    };
-    this.examples[s]!.push(ex);
-    this.pendingExample[s] = ex;
-  }
-
-  /** A marker (explained) or the next book message (not explained) settles a pending break. */
-  private resolve(s: number, byMarker: boolean): void {
-    if (!this.pendingBreak[s]) return;
-    this.pendingBreak[s] = 0;
-    if (byMarker) this.explained[s]!++;
-    const ex = this.pendingExample[s];
-    if (ex) {
-      ex.explained = byMarker;
-      this.pendingExample[s] = null;
-    }
+    this.breaks.add(s, (): ChainBreak => {
+      const m = this.messages;
+      const local = b.localNs[i]!;
+      return {
+        row,
+        local_ts_ns: nsText(this.ds, local),
+        local_ts: isoText(this.ds, local),
+        id: b.id[i]!.toString(),
+        prev_id: b.prevId[i]!.toString(),
+        expected_prev_id: (BigInt(m.previousIdHi) * 4294967296n + BigInt(m.previousIdLo >>> 0)).toString(),
+        explained: false,
+      };
+    });
   }
 
   finish(): SequenceReport {
     const findings = emptyFindings(this.n);
     const chain = this.ds.streams.map((st, s): ChainCheck => {
-      this.resolve(s, false);
-      const explained = this.explained[s]!;
-      const unexplained = this.breaks[s]! - explained;
+      this.breaks.resolve(s, false);
+      const explained = this.breaks.marked[s]!;
+      const unexplained = this.breaks.found[s]! - explained;
       const label = streamLabel(st);
       if (unexplained > 0) findings[s]!.errors.push(`${label}: ${unexplained} sequence break(s) that no gap marker explains`);
       if (explained > 0) findings[s]!.notes.push(`${label}: ${explained} sequence break(s) followed by a gap marker`);
@@ -134,10 +113,10 @@ export class SequenceChecker implements Checker<SequenceReport> {
         messages_checked: this.checked[s]!,
         messages_after_reset: this.afterReset[s]!,
         messages_without_ids: this.withoutIds[s]!,
-        breaks: this.breaks[s]!,
+        breaks: this.breaks.found[s]!,
         explained_by_marker: explained,
         unexplained,
-        examples: this.examples[s]!,
+        examples: this.breaks.examples[s]!,
       };
     });
     return { chain, findings };
