@@ -98,7 +98,7 @@ const showBook = (sb: StreamBook, depth = Infinity) => show(sb.valid, sb.book.bi
 function setups(data: MarketData): VenueSetup[] {
   const rng = createRng(1);
   return data.venues.map((v, i) => ({
-    latency: buildVenueLatency({ latency: '0' }, rng, data.clockOffsetNs[i]),
+    latency: buildVenueLatency({ latency: '0' }, rng, data.clock),
     queue: new RiskAverseQueue(),
     fees: new ProportionalFees(0.0002, 0.0005),
     rateLimiter: parseRateLimit('none'),

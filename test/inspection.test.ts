@@ -46,7 +46,13 @@ function batchOf(rows: Row[]): EventBatch {
     id: new BigInt64Array(n),
     prevId: new BigInt64Array(n),
     flags: new Uint16Array(n),
+    publishTs: new BigInt64Array(0),
+    pubNs: new Float64Array(0),
+    hasPublishTs: false,
   };
+  // A batch without the publish_ts column reads its exchange time as the publish time.
+  b.publishTs = b.exchTs;
+  b.pubNs = b.exchNs;
   rows.forEach(([s, l, e, kind, side, price, size, id, prev, flags], i) => {
     b.localTs[i] = BigInt(l) * 1_000_000n;
     b.exchTs[i] = BigInt(e) * 1_000_000n;

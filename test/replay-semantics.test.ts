@@ -89,7 +89,7 @@ function replay(dir: string, strategy: Strategy, s: Setup, venues: VenueRef[] = 
   const setups = venues.map(
     (v, i): VenueSetup => ({
       spec: contractSpec(v.exchange, v.symbol),
-      latency: buildVenueLatency(s.latency, rng, data.clockOffsetNs[i]),
+      latency: buildVenueLatency(s.latency, rng, data.clock),
       queue: s.queue ?? new RiskAverseQueue(),
       fees: new ProportionalFees(0.0002, 0.0005),
       rateLimiter: parseRateLimit('none'),
@@ -150,7 +150,11 @@ describe('latency semantics on a hand-made dataset', () => {
   it('the dataset: origin at the first local time floored to the second, clock offset 1 ms, effect times never go back', () => {
     const data = loadMarketData(story, [VENUE]);
     expect(data.originNs).toBe(T0);
-    expect(data.clockOffsetNs).toEqual([1 * MS]);
+    // one 10 s window of the recorder's clock model: its knot is the smallest local - exchange time, 1 ms
+    expect(data.clock.knots).toBe(1);
+    expect(data.clock.offsetAt(0)).toBe(1 * MS);
+    // no publish_ts given: publish time = exchange time
+    expect([...data.byVenue[0]![0]!.pubNs]).toEqual([...data.byVenue[0]![0]!.exchNs]);
     const c = data.byVenue[0]![0]!;
     expect([...c.exchNs]).toEqual([10, 10, 10, 10, 20, 19, 30, 40].map((x) => x * MS));
     // the late trade (19 ms, recorded after the 20 ms row) takes effect at 20 ms

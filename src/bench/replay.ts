@@ -14,7 +14,7 @@ function repeated(data: MarketData, times: number): MarketData {
   const span = Math.max(...data.byVenue.map((cs) => (cs.length ? cs[cs.length - 1]!.effNs[cs[cs.length - 1]!.length - 1]! : 0))) + 1e9;
   const shift = (c: MarketChunk, by: number): MarketChunk => {
     const add = (a: Float64Array) => a.map((x) => x + by);
-    return { ...c, effNs: add(c.effNs), exchNs: add(c.exchNs), localNs: add(c.localNs) };
+    return { ...c, effNs: add(c.effNs), exchNs: add(c.exchNs), localNs: add(c.localNs), pubNs: add(c.pubNs) };
   };
   const byVenue = data.byVenue.map((cs) => {
     const out: MarketChunk[] = [];

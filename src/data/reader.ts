@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { readManifest, type Manifest, type SegmentInfo } from './manifest.js';
 import { ensureUnpacked, forEachBatch, scanSegmentFiles } from './segments.js';
+import { PUBLISH_TS_COLUMN } from './schema.js';
 import { relativeNs, NS_PER_S } from './time.js';
 import type { StreamInfo } from './types.js';
 
@@ -16,6 +17,13 @@ export interface EventBatch {
   /** local_ts and exch_ts as float64 ns relative to the dataset's origin (exact, no BigInt per event). */
   localNs: Float64Array;
   exchNs: Float64Array;
+  /** publish_ts: the exchange's publish time (docs/dataset-format.md, "Two exchange clocks"). A dataset
+   *  written before the column existed (format version 1) has none: then this is `exchTs` itself. */
+  publishTs: BigInt64Array;
+  /** publish_ts as float64 ns relative to the origin (`exchNs` itself when the column is absent). */
+  pubNs: Float64Array;
+  /** Whether this batch has the publish_ts column. */
+  hasPublishTs: boolean;
   stream: Uint16Array;
   kind: Uint8Array;
   side: Int8Array;
@@ -61,6 +69,7 @@ export class Dataset {
   readonly originNs: bigint;
   private scratchLocal = new Float64Array(0);
   private scratchExch = new Float64Array(0);
+  private scratchPub = new Float64Array(0);
 
   constructor(readonly dir: string) {
     this.manifest = readManifest(dir);
@@ -75,6 +84,13 @@ export class Dataset {
 
   get streams(): readonly StreamInfo[] {
     return this.manifest.streams;
+  }
+
+  /** Whether the dataset's events table carries publish_ts (format version 2 on): without it, every row's
+   *  publish time is read as its exchange time. A version 1 dataset appended to by a newer writer has the
+   *  column in its new segments only, and still says false here. */
+  get hasPublishTs(): boolean {
+    return this.manifest.version >= 2;
   }
 
   findStream(exchange: string, symbol: string): number {
@@ -103,16 +119,23 @@ export class Dataset {
       if (this.scratchLocal.length < n) {
         this.scratchLocal = new Float64Array(n);
         this.scratchExch = new Float64Array(n);
+        this.scratchPub = new Float64Array(n);
       }
       const localTs = column<BigInt64Array>(batch, 'local_ts');
       const exchTs = column<BigInt64Array>(batch, 'exch_ts');
+      const exchNs = relativeNs(exchTs, this.originNs, this.scratchExch);
+      const hasPublishTs = batch.getChild(PUBLISH_TS_COLUMN) !== null;
+      const publishTs = hasPublishTs ? column<BigInt64Array>(batch, PUBLISH_TS_COLUMN) : exchTs;
       fn({
         length: n,
         segment: seg.index,
         localTs,
         exchTs,
         localNs: relativeNs(localTs, this.originNs, this.scratchLocal),
-        exchNs: relativeNs(exchTs, this.originNs, this.scratchExch),
+        exchNs,
+        publishTs,
+        pubNs: hasPublishTs ? relativeNs(publishTs, this.originNs, this.scratchPub) : exchNs,
+        hasPublishTs,
         stream: column(batch, 'stream'),
         kind: column(batch, 'kind'),
         side: column(batch, 'side'),

@@ -14,7 +14,11 @@ import {
   Utf8,
 } from 'apache-arrow';
 
-export const FORMAT_VERSION = 1;
+/** 2 added the events table's `publish_ts` column; version 1 datasets (without it) stay readable: their
+ *  publish time is read as the exchange time. */
+export const FORMAT_VERSION = 2;
+/** The events table's second exchange clock (docs/dataset-format.md). Absent from version 1 datasets. */
+export const PUBLISH_TS_COLUMN = 'publish_ts';
 
 // Dictionary ids must be unique within one IPC stream.
 const exchangeDictType = () => new Dictionary(new Utf8(), new Int8(), 0, false);
@@ -37,6 +41,7 @@ export function eventSchema(): Schema {
       new Field('id', new Int64(), false),
       new Field('prev_id', new Int64(), false),
       new Field('flags', new Uint16(), false),
+      new Field(PUBLISH_TS_COLUMN, new TimestampNanosecond('UTC'), false),
     ],
     new Map([['latencylab.table', `events/${FORMAT_VERSION}`]]),
   );

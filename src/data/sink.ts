@@ -4,7 +4,11 @@ import { EventKind, Flag, type RawKind, type StreamInfo } from './types.js';
 export interface EventSink {
   /** The stream's index for the `stream` column, registering it on first use. */
   stream(info: StreamInfo): number;
-  /** One normalized event; times in ns since epoch, ids -1n where there is none. */
+  /**
+   * One normalized event; times in ns since epoch, ids -1n where there is none. `exchTs` is the exchange's
+   * match/transaction time, `publishTs` its publish/event time (docs/dataset-format.md, "Two exchange
+   * clocks"); omitted, it is `exchTs` (the exchange gives one clock for this message).
+   */
   event(
     stream: number,
     localTs: bigint,
@@ -16,6 +20,7 @@ export interface EventSink {
     id: bigint,
     prevId: bigint,
     flags: number,
+    publishTs?: bigint,
   ): void;
   /** One raw message exactly as received; `source` and `line` say where it came from. */
   rawMessage(localTs: bigint, exchange: string, source: string, line: number, kind: RawKind, data: string): void;

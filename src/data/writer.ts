@@ -87,6 +87,7 @@ class EventColumns {
   id: BigInt64Array;
   prevId: BigInt64Array;
   flags: Uint16Array;
+  publishTs: BigInt64Array;
   constructor(readonly capacity: number) {
     this.localTs = new BigInt64Array(capacity);
     this.exchTs = new BigInt64Array(capacity);
@@ -98,6 +99,7 @@ class EventColumns {
     this.id = new BigInt64Array(capacity);
     this.prevId = new BigInt64Array(capacity);
     this.flags = new Uint16Array(capacity);
+    this.publishTs = new BigInt64Array(capacity);
   }
 }
 
@@ -211,7 +213,11 @@ export class DatasetWriter {
     return idx;
   }
 
-  /** Append one normalized event. Times are ns since epoch; ids are -1n where the exchange has none. */
+  /**
+   * Append one normalized event. Times are ns since epoch; ids are -1n where the exchange has none.
+   * `publishTs` is the exchange's publish time where it sends one besides the match time `exchTs`
+   * (omitted: the same as `exchTs`).
+   */
   event(
     stream: number,
     localTs: bigint,
@@ -223,6 +229,7 @@ export class DatasetWriter {
     id: bigint,
     prevId: bigint,
     flags: number,
+    publishTs: bigint = exchTs,
   ): void {
     if (this.seg === null || this.needsRotation(localTs)) this.rotate(localTs);
     const c = this.cols;
@@ -237,6 +244,7 @@ export class DatasetWriter {
     c.id[i] = id;
     c.prevId[i] = prevId;
     c.flags[i] = flags;
+    c.publishTs[i] = publishTs;
     const st = this.stats;
     if (localTs < st.lmin) st.lmin = localTs;
     if (localTs > st.lmax) st.lmax = localTs;
@@ -322,6 +330,7 @@ export class DatasetWriter {
       makeData({ type: f[10]!.type, length: n, nullCount: 0, data: c.id.slice(0, n) }),
       makeData({ type: f[11]!.type, length: n, nullCount: 0, data: c.prevId.slice(0, n) }),
       makeData({ type: f[12]!.type, length: n, nullCount: 0, data: c.flags.slice(0, n) }),
+      makeData({ type: f[13]!.type, length: n, nullCount: 0, data: c.publishTs.slice(0, n) }),
     ] as Data[];
     this.segEvents.write(structBatch(this.eventsSchema, children, n));
     this.segEvents.sync();

@@ -8,6 +8,7 @@
 // so one venue's times never hold back another's. Rows without an exchange time (Flag.NoExchangeTime) take
 // the venue's previous effNs (or their local time, before any).
 import { openDataset, type Dataset } from '../data/reader.js';
+import { ClockModelBuilder, type ClockModel } from '../data/clock-model.js';
 import { EventKind, Flag } from '../data/types.js';
 import type { VenueRef } from '../strategy/api.js';
 
@@ -23,6 +24,8 @@ export interface MarketChunk {
   /** The row's own exchange time and receive time, ns since the origin. */
   exchNs: Float64Array;
   localNs: Float64Array;
+  /** The row's publish time (publish_ts; its exchange time in a dataset without the column), ns since the origin. */
+  pubNs: Float64Array;
 }
 
 export interface MarketData {
@@ -33,11 +36,15 @@ export interface MarketData {
   /** Each venue's rows in recorded order, in chunks (one per dataset batch). */
   byVenue: MarketChunk[][];
   rows: number;
-  /** Estimated local clock offset per venue (min of local - exch over its rows with exchange time), ns. */
-  clockOffsetNs: number[];
+  /** The recorder's clock against the exchanges' (src/data/clock-model.ts): one model for the dataset,
+   *  estimated over every stream's rows, so every venue is corrected alike. */
+  clock: ClockModel;
   /** Contract and market facts per venue, from the manifest. */
   markets: string[];
 }
+
+/** Rows whose local time is not when the exchange's message arrived, or without an exchange time. */
+const CLOCK_UNMEASURED = Flag.NoExchangeTime | Flag.Buffered | Flag.FromRest;
 
 const KEEP = new Set<number>([EventKind.Trade, EventKind.BookLevel, EventKind.BookSnapshot, EventKind.Gap, EventKind.Disconnect]);
 
@@ -50,13 +57,15 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
   });
   if (venues.length > 255) throw new Error('a run trades at most 255 venues');
   const byVenue: MarketChunk[][] = venues.map(() => []);
-  const minLatency = new Array<number>(venues.length).fill(Infinity);
+  const clock = new ClockModelBuilder();
   const counts = new Int32Array(venues.length);
   const eff = new Array<number>(venues.length).fill(-Infinity);
   let rows = 0;
   ds.forEachEventBatch((b) => {
     counts.fill(0);
     for (let i = 0; i < b.length; i++) {
+      // Every stream of the dataset was received by the same recorder: all of them estimate its clock.
+      if (!(b.flags[i]! & CLOCK_UNMEASURED)) clock.add(b.localNs[i]!, b.pubNs[i]!);
       const v = streamToVenue[b.stream[i]!]!;
       if (v >= 0 && KEEP.has(b.kind[i]!)) counts[v]!++;
     }
@@ -71,7 +80,6 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
       const local = b.localNs[i]!;
       if (!(flags & Flag.NoExchangeTime)) {
         if (exch > eff[v]!) eff[v] = exch;
-        if (!(flags & (Flag.Buffered | Flag.FromRest)) && local - exch < minLatency[v]!) minLatency[v] = local - exch;
       } else if (eff[v] === -Infinity) eff[v] = local;
       const c = chunks[v]!;
       const k = fill[v]!++;
@@ -83,6 +91,7 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
       c.effNs[k] = eff[v]!;
       c.exchNs[k] = exch;
       c.localNs[k] = local;
+      c.pubNs[k] = b.pubNs[i]!;
       rows++;
     }
     chunks.forEach((c, v) => {
@@ -99,7 +108,7 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
     originNs: ds.originNs,
     byVenue,
     rows,
-    clockOffsetNs: minLatency.map((x) => (Number.isFinite(x) ? x : 0)),
+    clock: clock.finish(),
     markets: venues.map((v) => ds.streams[ds.findStream(v.exchange, v.symbol)]!.market),
   };
 }
@@ -115,5 +124,6 @@ function newChunk(n: number): MarketChunk {
     effNs: new Float64Array(n),
     exchNs: new Float64Array(n),
     localNs: new Float64Array(n),
+    pubNs: new Float64Array(n),
   };
 }

@@ -145,7 +145,7 @@ export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOption
     const spec = contractSpec(v.exchange, v.symbol);
     return {
       spec,
-      latency: buildVenueLatency(lat, rng, data.clockOffsetNs[i]),
+      latency: buildVenueLatency(lat, rng, data.clock),
       queue: parseQueueModel(opts.queue),
       fees: opts.fees ? parseFees(opts.fees) : defaultFees(v.exchange, v.symbol),
       rateLimiter: opts.rateLimit ? parseRateLimit(opts.rateLimit) : defaultRateLimit(v.exchange),

@@ -113,9 +113,10 @@ export class StrategyTimeline {
       this.next[v] = Infinity;
       return;
     }
-    const eff = c.effNs[r]!;
+    // Published at max(effect, publish time): the feed latency counts from when the exchange sent the row.
+    const pub = Math.max(c.effNs[r]!, c.pubNs[r]!);
     const k = this.constantFeed[v]!;
-    const t = Math.max(this.lastDelivery[v]!, eff + (k === k ? k : this.feed[v]!.sample(eff, c.localNs[r]! - eff)));
+    const t = Math.max(this.lastDelivery[v]!, pub + (k === k ? k : this.feed[v]!.sample(pub, c.localNs[r]! - pub)));
     this.lastDelivery[v] = t;
     this.next[v] = t;
   }

@@ -6,13 +6,14 @@
 // Texts (CLI and config):
 //   "0", "250us", "1ms", "1.5ms", "2s"    constant (units ns, us, µs, ms, s, m, h; a bare 0 is allowed)
 //   "lognormal:p50=1ms,p99=5ms"            log-normal with that median and 99th percentile
-//   "recorded"                             feed leg only: the dataset's own local - exchange time, less the
-//                                          estimated clock offset between the recorder and the exchange
+//   "recorded"                             feed leg only: the dataset's own local time, less the recorder's
+//                                          clock model (offset and drift, src/data/clock-model.ts)
 //
 // Random latencies are drawn independently per message, so they can reorder messages: an order sent 10us
 // after another may reach the exchange first, as on a real network (across connections; a single TCP
 // connection would keep them in order). The engine delivers by arrival time and does not undo this.
 
+import { ClockModel } from '../data/clock-model.js';
 import { formatDurationNs, parseDurationNs } from '../data/time.js';
 import { normal } from './random.js';
 import type { LatencyModel, OrderOp, Rng, VenueLatency } from './types.js';
@@ -68,20 +69,34 @@ function formatMs(ns: number): string {
 }
 
 /**
- * Feed latency as recorded: the event's local - exchange time, less the clock offset (recorder clock minus
- * exchange clock, in ns) estimated for the dataset, clamped at 0 (an event cannot arrive before it happened).
+ * Feed latency as recorded: a row received at local time L reaches the strategy at L - offset(L), the recorder's
+ * clock model (src/data/clock-model.ts: one model for every stream of the recorder, with its drift), and never
+ * before the time the latency is counted from. One correction for all venues keeps the recorder's receive
+ * order across venues. `sample(at, recorded)`: `at` is the time the latency counts from, `recorded` the row's
+ * local time - `at`; returns max(0, L - offset(L) - at).
  */
 export class RecordedLatency implements LatencyModel {
   readonly description: string;
-  constructor(readonly clockOffsetNs: number) {
-    if (!Number.isFinite(clockOffsetNs)) throw new Error(`recorded latency needs a finite clock offset, got ${clockOffsetNs}`);
-    this.description = `recorded (clock offset ${formatMs(clockOffsetNs)} removed)`;
+  readonly clock: ClockModel;
+  constructor(clock: ClockModel | number) {
+    if (typeof clock === 'number') {
+      if (!Number.isFinite(clock)) throw new Error(`recorded latency needs a finite clock offset, got ${clock}`);
+      clock = ClockModel.constant(clock);
+    }
+    this.clock = clock;
+    const c = clock;
+    const constant = c.knots === 1;
+    this.description = constant
+      ? `recorded (clock offset ${formatMs(c.offsetNs[0]!)} removed)`
+      : `recorded (recorder clock ${c.knots > 0 ? `${formatMs(c.offsetNs[0]!)} drifting ${formatMs(c.driftNsPerHour)}/h` : 'unknown'} removed)`;
   }
-  sample(_atNs: number, recordedNs: number): number {
-    const d = recordedNs - this.clockOffsetNs;
-    if (d >= 0) return d;
-    if (d < 0) return 0;
-    throw new Error('recorded latency: the event has no recorded local - exchange time (NaN); recorded latency works on the feed leg only');
+  sample(atNs: number, recordedNs: number): number {
+    if (recordedNs !== recordedNs) {
+      throw new Error('recorded latency: the event has no recorded local - exchange time (NaN); recorded latency works on the feed leg only');
+    }
+    const local = atNs + recordedNs;
+    const d = local - this.clock.offsetAt(local) - atNs;
+    return d > 0 ? d : 0;
   }
 }
 
@@ -102,10 +117,10 @@ function parseDurationFor(text: string, what: string): number {
 }
 
 /**
- * A latency model from its text. `rng` serves random models; `clockOffsetNs` (recorder clock minus exchange
- * clock, ns) is required by `recorded`, which only the feed leg accepts.
+ * A latency model from its text. `rng` serves random models; `clock` (the recorder's clock model, or a constant
+ * offset in ns: recorder clock minus exchange clock) is required by `recorded`, which only the feed leg accepts.
  */
-export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clockOffsetNs?: number): LatencyModel {
+export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clock?: ClockModel | number): LatencyModel {
   const what = `${leg} latency`;
   const s = text.trim();
   if (s === '') throw new Error(`${what} is empty (use ${FORMS})`);
@@ -113,10 +128,10 @@ export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clockOffse
     if (leg !== 'feed') {
       throw new Error(`${what} "recorded": recorded latency exists only for the feed leg (the dataset records market data delays, not order round trips); use a duration or lognormal`);
     }
-    if (clockOffsetNs === undefined || !Number.isFinite(clockOffsetNs)) {
-      throw new Error(`${what} "recorded" needs the dataset's estimated clock offset for this exchange, and none is known`);
+    if (clock === undefined || (typeof clock === 'number' && !Number.isFinite(clock))) {
+      throw new Error(`${what} "recorded" needs the dataset's estimated clock offset (its recorder clock model), and none is known`);
     }
-    return new RecordedLatency(clockOffsetNs);
+    return new RecordedLatency(clock);
   }
   if (s.startsWith('lognormal')) {
     const m = /^lognormal\s*:\s*(.*)$/.exec(s);
@@ -157,9 +172,9 @@ export interface VenueLatencyOptions {
  * it per leg, `order` sets new/cancel/modify and `cancel`/`modify` override per operation. Unset means 0.
  * Each leg (and operation) gets its own model instance; random ones share `rng`.
  */
-export function buildVenueLatency(opts: VenueLatencyOptions, rng: Rng, clockOffsetNs?: number): VenueLatency {
+export function buildVenueLatency(opts: VenueLatencyOptions, rng: Rng, clock?: ClockModel | number): VenueLatency {
   const pick = (...texts: (string | undefined)[]) => texts.find((t) => t !== undefined) ?? '0';
-  const feed = parseLatency(pick(opts.feed, opts.latency), 'feed', rng, clockOffsetNs);
+  const feed = parseLatency(pick(opts.feed, opts.latency), 'feed', rng, clock);
   const orderText = pick(opts.order, opts.latency);
   const order: Record<OrderOp, LatencyModel> = {
     new: parseLatency(orderText, 'order', rng),

@@ -19,6 +19,8 @@ const MAX_BUFFERED = 20_000;
 interface BufferedDiff {
   localTs: bigint;
   exchTs: bigint;
+  /** E: when Binance published the message (futures: after T, the match time; spot: the same). */
+  pubTs: bigint;
   U: number;
   u: number;
   pu: number;
@@ -155,13 +157,15 @@ export class BinanceNormalizer implements Normalizer {
     const price = num(d.p, 'p');
     const size = num(d.q, 'q');
     const id = int(d.t, 't');
+    // T: the trade's match time; E: when the message was published (docs/dataset-format.md).
     const exchTs = ms(d.T ?? d.E, 'T');
+    const pubTs = d.E !== undefined ? ms(d.E, 'E') : exchTs;
     if (typeof d.m !== 'boolean') throw new BadField(`field "m" must be a boolean, got ${JSON.stringify(d.m)}`);
     // m: the buyer was the maker, so the aggressor sold.
     const side = d.m ? Side.Ask : Side.Bid;
     let flags = Flag.MessageEnd;
     if (d.X !== undefined && d.X !== 'MARKET') flags |= Flag.OffBook;
-    this.sink.event(this.streamOf(symbol), localTs, exchTs, EventKind.Trade, side, price, size, BigInt(id), -1n, flags);
+    this.sink.event(this.streamOf(symbol), localTs, exchTs, EventKind.Trade, side, price, size, BigInt(id), -1n, flags, pubTs);
   }
 
   private onBookTicker(localTs: bigint, d: Record<string, unknown>): void {
@@ -172,15 +176,19 @@ export class BinanceNormalizer implements Normalizer {
     const ask = num(d.a, 'a');
     const askSize = num(d.A, 'A');
     let exchTs: bigint;
+    let pubTs: bigint;
     let flags = 0;
-    if (d.T !== undefined || d.E !== undefined) exchTs = ms(d.T ?? d.E, 'T');
-    else {
-      exchTs = localTs;
+    // Futures bookTicker: T (transaction) and E (publish); spot: neither.
+    if (d.T !== undefined || d.E !== undefined) {
+      exchTs = ms(d.T ?? d.E, 'T');
+      pubTs = d.E !== undefined ? ms(d.E, 'E') : exchTs;
+    } else {
+      exchTs = pubTs = localTs;
       flags = Flag.NoExchangeTime;
     }
     const s = this.streamOf(symbol);
-    this.sink.event(s, localTs, exchTs, EventKind.BestBidOffer, Side.Bid, bid, bidSize, id, -1n, flags);
-    this.sink.event(s, localTs, exchTs, EventKind.BestBidOffer, Side.Ask, ask, askSize, id, -1n, flags | Flag.MessageEnd);
+    this.sink.event(s, localTs, exchTs, EventKind.BestBidOffer, Side.Bid, bid, bidSize, id, -1n, flags, pubTs);
+    this.sink.event(s, localTs, exchTs, EventKind.BestBidOffer, Side.Ask, ask, askSize, id, -1n, flags | Flag.MessageEnd, pubTs);
   }
 
   private onDepth(localTs: bigint, d: Record<string, unknown>, place: InputPlace): void {
@@ -190,17 +198,18 @@ export class BinanceNormalizer implements Normalizer {
     const pu = this.futures ? int(d.pu, 'pu') : U - 1;
     // Futures carry the matching-engine time T; spot only the event time E.
     const exchTs = ms(this.futures ? (d.T ?? d.E) : d.E, this.futures ? 'T' : 'E');
+    const pubTs = this.futures && d.E !== undefined ? ms(d.E, 'E') : exchTs;
     const b = parseLevels(levels(d.b, 'b'), 'b');
     const a = parseLevels(levels(d.a, 'a'), 'a');
     const st = this.depthOf(symbol);
-    const diff: BufferedDiff = { localTs, exchTs, U, u, pu, b, a, place };
+    const diff: BufferedDiff = { localTs, exchTs, pubTs, U, u, pu, b, a, place };
     if (!st.synced) {
       this.buffer(st, diff);
       return;
     }
     if (containedInSnapshot(this.futures, st.lastId, u)) return; // old news
     if (!continuesChain(this.futures, st.lastId, diff)) {
-      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, chainBreak(this.futures, st.lastId, diff));
+      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, chainBreak(this.futures, st.lastId, diff), pubTs);
       this.buffer(st, diff);
       return;
     }
@@ -212,11 +221,11 @@ export class BinanceNormalizer implements Normalizer {
     if (st.buffer.length > MAX_BUFFERED) st.buffer.shift();
   }
 
-  private gap(st: DepthState, localTs: bigint, exchTs: bigint, id: number, reason: number, place: InputPlace | null, why: string): void {
+  private gap(st: DepthState, localTs: bigint, exchTs: bigint, id: number, reason: number, place: InputPlace | null, why: string, pubTs: bigint = exchTs): void {
     st.synced = false;
     if (st.gapWritten) return;
     st.gapWritten = true;
-    this.sink.event(st.stream, localTs, exchTs, EventKind.Gap, Side.None, NaN, reason, BigInt(id), BigInt(st.lastId), Flag.MessageEnd);
+    this.sink.event(st.stream, localTs, exchTs, EventKind.Gap, Side.None, NaN, reason, BigInt(id), BigInt(st.lastId), Flag.MessageEnd, pubTs);
     const name = GAP_REASON_NAMES[reason]!;
     this.stats.gaps[name] = (this.stats.gaps[name] ?? 0) + 1;
     this.problems.add(`gap_${name}`, place ? placeText(place) : this.exchange, `${this.exchange} ${this.symbolOf(st)}: ${why}`);
@@ -237,7 +246,7 @@ export class BinanceNormalizer implements Normalizer {
       for (let i = 0; i < lv.length; i += 2) {
         k++;
         const flags = extraFlags | (k === n ? Flag.MessageEnd : 0);
-        this.sink.event(st.stream, diff.localTs, diff.exchTs, EventKind.BookLevel, side, lv[i]!, lv[i + 1]!, id, prev, flags);
+        this.sink.event(st.stream, diff.localTs, diff.exchTs, EventKind.BookLevel, side, lv[i]!, lv[i + 1]!, id, prev, flags, diff.pubTs);
       }
     }
     st.lastId = diff.u;
@@ -260,17 +269,18 @@ export class BinanceNormalizer implements Normalizer {
     if (first) {
       if (!bridgesSnapshot(this.futures, lid, first)) {
         // The snapshot is older than the diffs we hold: a live client would fetch another one.
-        this.gap(st, localTs, first.exchTs, first.u, GapReason.NoSnapshot, place, `snapshot lastUpdateId ${lid} does not reach the first buffered diff (U ${first.U}, u ${first.u})`);
+        this.gap(st, localTs, first.exchTs, first.u, GapReason.NoSnapshot, place, `snapshot lastUpdateId ${lid} does not reach the first buffered diff (U ${first.U}, u ${first.u})`, first.pubTs);
         return;
       }
     }
     // Exchange time of the snapshot: its own (futures E/T), else that of the diff that bridges it.
     const exchTs = d.T !== undefined ? ms(d.T, 'T') : d.E !== undefined ? ms(d.E, 'E') : (first?.exchTs ?? localTs);
+    const pubTs = d.E !== undefined ? ms(d.E, 'E') : d.T !== undefined ? exchTs : (first?.pubTs ?? exchTs);
     const snapFlags = Flag.FromRest | (d.T === undefined && d.E === undefined && !first ? Flag.NoExchangeTime : 0);
     const id = BigInt(lid);
     const rows = (bids.length + asks.length) / 2;
     if (rows === 0) {
-      this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, Side.None, NaN, 0, id, -1n, snapFlags | Flag.SnapshotBegin | Flag.SnapshotEnd | Flag.MessageEnd);
+      this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, Side.None, NaN, 0, id, -1n, snapFlags | Flag.SnapshotBegin | Flag.SnapshotEnd | Flag.MessageEnd, pubTs);
     } else {
       let k = 0;
       for (const side of [Side.Bid, Side.Ask]) {
@@ -280,7 +290,7 @@ export class BinanceNormalizer implements Normalizer {
           let flags = snapFlags;
           if (k === 1) flags |= Flag.SnapshotBegin;
           if (k === rows) flags |= Flag.SnapshotEnd | Flag.MessageEnd;
-          this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, side, lv[i]!, lv[i + 1]!, id, -1n, flags);
+          this.sink.event(st.stream, localTs, exchTs, EventKind.BookSnapshot, side, lv[i]!, lv[i + 1]!, id, -1n, flags, pubTs);
         }
       }
     }
@@ -293,7 +303,7 @@ export class BinanceNormalizer implements Normalizer {
     let prevU = lid;
     for (const x of pending) {
       if (x !== first && !continuesChain(this.futures, prevU, x)) {
-        this.gap(st, localTs, x.exchTs, x.u, GapReason.Sequence, x.place, chainBreak(this.futures, prevU, x));
+        this.gap(st, localTs, x.exchTs, x.u, GapReason.Sequence, x.place, chainBreak(this.futures, prevU, x), x.pubTs);
         st.buffer = pending.slice(pending.indexOf(x));
         return;
       }
@@ -327,7 +337,7 @@ export class BinanceNormalizer implements Normalizer {
       if (!st.synced && st.buffer.length > 0 && !st.gapWritten) {
         const last = st.buffer[st.buffer.length - 1]!;
         st.gapWritten = true;
-        this.sink.event(st.stream, last.localTs, last.exchTs, EventKind.Gap, Side.None, NaN, GapReason.NoSnapshot, BigInt(last.u), BigInt(st.lastId), Flag.MessageEnd);
+        this.sink.event(st.stream, last.localTs, last.exchTs, EventKind.Gap, Side.None, NaN, GapReason.NoSnapshot, BigInt(last.u), BigInt(st.lastId), Flag.MessageEnd, last.pubTs);
         this.stats.gaps.no_snapshot = (this.stats.gaps.no_snapshot ?? 0) + 1;
         this.problems.add('gap_no_snapshot', place, `${this.exchange} ${symbol}: ${st.buffer.length} depth update(s) never got a snapshot; the book is unknown`);
       }

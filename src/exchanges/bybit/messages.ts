@@ -15,13 +15,18 @@ export interface BybitBookMessage {
   type: 'snapshot' | 'delta';
   /** Matching-engine time `cts` when present, else the push time `ts` (ms). */
   exchMs: number;
+  /** The system (publish) time `ts` (ms); `cts` if the frame has no `ts`. */
+  pubMs: number;
   u: number;
   bids: BybitLevel[];
   asks: BybitLevel[];
 }
 
 export interface BybitTrade {
+  /** `T`: the trade's match time (ms). */
   exchMs: number;
+  /** The frame's `ts`: when Bybit published it (ms); `T` if the frame has no `ts`. */
+  pubMs: number;
   /** Aggressor: +1 buy, -1 sell (`S` is the taker side). */
   side: 1 | -1;
   price: number;
@@ -61,11 +66,13 @@ export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
   const data = msg.data;
   if (!isObject(data)) throw new Error(`field "data" must be an object, got ${JSON.stringify(data)}`);
   const exchMs = msg.cts !== undefined ? integerField(msg, 'cts', '') : integerField(msg, 'ts', '');
+  const pubMs = msg.ts !== undefined ? integerField(msg, 'ts', '') : exchMs;
   return {
     symbol,
     depth: args[0]!,
     type,
     exchMs,
+    pubMs,
     u: integerField(data, 'u', 'data.'),
     bids: levels(data.b, 'data.b'),
     asks: levels(data.a, 'data.a'),
@@ -75,6 +82,7 @@ export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
 export function parseTrades(msg: Json): BybitTrade[] {
   const data = msg.data;
   if (!Array.isArray(data)) throw new Error(`field "data" must be an array of trades, got ${JSON.stringify(data)}`);
+  const framePubMs = msg.ts !== undefined ? integerField(msg, 'ts', '') : undefined;
   return data.map((t, i) => {
     const at = `data[${i}].`;
     if (!isObject(t)) throw new Error(`field "data[${i}]" must be an object`);
@@ -82,8 +90,10 @@ export function parseTrades(msg: Json): BybitTrade[] {
     if (side === 0) throw new Error(`field "${at}S" must be "Buy" or "Sell", got ${JSON.stringify(t.S)}`);
     if (typeof t.i !== 'string' || t.i === '') throw new Error(`field "${at}i" must be a trade id string, got ${JSON.stringify(t.i)}`);
     if (t.BT !== undefined && typeof t.BT !== 'boolean') throw new Error(`field "${at}BT" must be a boolean, got ${JSON.stringify(t.BT)}`);
+    const exchMs = integerField(t, 'T', at);
     return {
-      exchMs: integerField(t, 'T', at),
+      exchMs,
+      pubMs: framePubMs ?? exchMs,
       side,
       price: decimal(t.p, `${at}p`),
       size: decimal(t.v, `${at}v`),

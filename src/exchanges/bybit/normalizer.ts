@@ -125,6 +125,7 @@ export class BybitNormalizer implements Normalizer {
       return;
     }
     const exchTs = msToNs(m.exchMs);
+    const pubTs = msToNs(m.pubMs);
     if (m.type === 'snapshot' || m.u === 1) {
       this.writeSnapshot(sync.stream, localTs, exchTs, m);
       sync.state = 'synced';
@@ -133,12 +134,12 @@ export class BybitNormalizer implements Normalizer {
     }
     if (sync.state === 'broken') return;
     if (sync.state === 'none') {
-      this.gap(sync.stream, localTs, exchTs, GapReason.NoSnapshot, BigInt(m.u), -1n);
+      this.gap(sync.stream, localTs, exchTs, GapReason.NoSnapshot, BigInt(m.u), -1n, pubTs);
       sync.state = 'broken';
       return;
     }
     if (m.u !== sync.lastU + 1) {
-      this.gap(sync.stream, localTs, exchTs, GapReason.Sequence, BigInt(m.u), BigInt(sync.lastU));
+      this.gap(sync.stream, localTs, exchTs, GapReason.Sequence, BigInt(m.u), BigInt(sync.lastU), pubTs);
       sync.state = 'broken';
       return;
     }
@@ -150,7 +151,7 @@ export class BybitNormalizer implements Normalizer {
     for (const [side, lvls] of [[1, m.bids], [-1, m.asks]] as const) {
       for (const lv of lvls) {
         const flags = ++i === n ? Flag.MessageEnd : 0;
-        this.sink.event(sync.stream, localTs, exchTs, EventKind.BookLevel, side, lv.price, lv.size, id, prev, flags);
+        this.sink.event(sync.stream, localTs, exchTs, EventKind.BookLevel, side, lv.price, lv.size, id, prev, flags, pubTs);
       }
     }
   }
@@ -166,6 +167,7 @@ export class BybitNormalizer implements Normalizer {
 
   private writeSnapshot(stream: number, localTs: bigint, exchTs: bigint, m: BybitBookMessage): void {
     const id = BigInt(m.u);
+    const pubTs = msToNs(m.pubMs);
     // A delta with u == 1 carries the whole restarted book; size 0 there means "no level".
     const keep = (lv: BybitLevel) => m.type === 'snapshot' || lv.size > 0;
     const bids = m.bids.filter(keep);
@@ -173,7 +175,7 @@ export class BybitNormalizer implements Normalizer {
     const n = bids.length + asks.length;
     if (n === 0) {
       const flags = Flag.SnapshotBegin | Flag.SnapshotEnd | Flag.MessageEnd;
-      this.sink.event(stream, localTs, exchTs, EventKind.BookSnapshot, 0, NaN, 0, id, -1n, flags);
+      this.sink.event(stream, localTs, exchTs, EventKind.BookSnapshot, 0, NaN, 0, id, -1n, flags, pubTs);
       return;
     }
     let i = 0;
@@ -181,7 +183,7 @@ export class BybitNormalizer implements Normalizer {
       for (const lv of lvls) {
         let flags = i === 0 ? Flag.SnapshotBegin : 0;
         if (++i === n) flags |= Flag.SnapshotEnd | Flag.MessageEnd;
-        this.sink.event(stream, localTs, exchTs, EventKind.BookSnapshot, side, lv.price, lv.size, id, -1n, flags);
+        this.sink.event(stream, localTs, exchTs, EventKind.BookSnapshot, side, lv.price, lv.size, id, -1n, flags, pubTs);
       }
     }
   }
@@ -203,10 +205,11 @@ export class BybitNormalizer implements Normalizer {
     bbo.bid = top(m.bids, bbo.bid);
     bbo.ask = top(m.asks, bbo.ask);
     const exchTs = msToNs(m.exchMs);
+    const pubTs = msToNs(m.pubMs);
     const id = BigInt(m.u);
     const { bid, ask } = bbo;
-    this.sink.event(stream, localTs, exchTs, EventKind.BestBidOffer, 1, bid?.price ?? NaN, bid?.size ?? 0, id, -1n, 0);
-    this.sink.event(stream, localTs, exchTs, EventKind.BestBidOffer, -1, ask?.price ?? NaN, ask?.size ?? 0, id, -1n, Flag.MessageEnd);
+    this.sink.event(stream, localTs, exchTs, EventKind.BestBidOffer, 1, bid?.price ?? NaN, bid?.size ?? 0, id, -1n, 0, pubTs);
+    this.sink.event(stream, localTs, exchTs, EventKind.BestBidOffer, -1, ask?.price ?? NaN, ask?.size ?? 0, id, -1n, Flag.MessageEnd, pubTs);
   }
 
   private onTrades(localTs: bigint, symbol: string, trades: BybitTrade[]): void {
@@ -215,12 +218,12 @@ export class BybitNormalizer implements Normalizer {
       const id = numericTradeId(t.id);
       let flags = (id === null ? Flag.NonNumericId : 0) | (k === trades.length - 1 ? Flag.MessageEnd : 0);
       if (t.blockTrade) flags |= Flag.OffBook;
-      this.sink.event(stream, localTs, msToNs(t.exchMs), EventKind.Trade, t.side, t.price, t.size, id ?? -1n, -1n, flags);
+      this.sink.event(stream, localTs, msToNs(t.exchMs), EventKind.Trade, t.side, t.price, t.size, id ?? -1n, -1n, flags, msToNs(t.pubMs));
     }
   }
 
-  private gap(stream: number, localTs: bigint, exchTs: bigint, reason: GapReason, id: bigint, prevId: bigint): void {
-    this.sink.event(stream, localTs, exchTs, EventKind.Gap, 0, NaN, reason, id, prevId, Flag.MessageEnd);
+  private gap(stream: number, localTs: bigint, exchTs: bigint, reason: GapReason, id: bigint, prevId: bigint, pubTs: bigint = exchTs): void {
+    this.sink.event(stream, localTs, exchTs, EventKind.Gap, 0, NaN, reason, id, prevId, Flag.MessageEnd, pubTs);
     const name = GAP_REASON_NAMES[reason]!;
     this.gaps[name] = (this.gaps[name] ?? 0) + 1;
   }

@@ -89,7 +89,9 @@ export class CoinbaseNormalizer implements Normalizer {
       this.breakAllBooks(localTs, messageTime(msg) ?? localTs, GapReason.BadInput, BigInt(seq), prevSeq === null ? -1n : BigInt(prevSeq));
       return;
     }
-    const msgTs = messageTime(msg) ?? localTs;
+    // Two clocks: each update's event_time (the match time) and the message's timestamp (when Coinbase sent it).
+    const sentTs = messageTime(msg);
+    const msgTs = sentTs ?? localTs;
     const id = BigInt(seq);
     const prev = prevSeq === null ? -1n : BigInt(prevSeq);
     for (const ev of events) {
@@ -99,7 +101,7 @@ export class CoinbaseNormalizer implements Normalizer {
         this.books.set(ev.productId, b);
       }
       if (ev.type === 'snapshot') {
-        this.writeSnapshot(b.stream, localTs, msgTs, id, ev);
+        this.writeSnapshot(b.stream, localTs, msgTs, id, ev, sentTs);
         b.state = 'synced';
         b.lastId = id;
       } else if (b.state === 'none') {
@@ -109,14 +111,14 @@ export class CoinbaseNormalizer implements Normalizer {
         const chainPrev = b.lastId;
         ev.updates.forEach((u, i) => {
           const flags = i === n - 1 ? Flag.MessageEnd : 0;
-          this.sink.event(b.stream, localTs, u.exchTs, EventKind.BookLevel, u.side, u.price, u.size, id, chainPrev, flags);
+          this.sink.event(b.stream, localTs, u.exchTs, EventKind.BookLevel, u.side, u.price, u.size, id, chainPrev, flags, sentTs ?? u.exchTs);
         });
         if (n > 0) b.lastId = id;
       }
     }
   }
 
-  private writeSnapshot(stream: number, localTs: bigint, msgTs: bigint, id: bigint, ev: CoinbaseBookEvent): void {
+  private writeSnapshot(stream: number, localTs: bigint, msgTs: bigint, id: bigint, ev: CoinbaseBookEvent, sentTs: bigint | null): void {
     const n = ev.updates.length;
     if (n === 0) {
       const flags = Flag.SnapshotBegin | Flag.SnapshotEnd | Flag.MessageEnd;
@@ -126,7 +128,7 @@ export class CoinbaseNormalizer implements Normalizer {
     ev.updates.forEach((u, i) => {
       let flags = i === 0 ? Flag.SnapshotBegin : 0;
       if (i === n - 1) flags |= Flag.SnapshotEnd | Flag.MessageEnd;
-      this.sink.event(stream, localTs, u.exchTs, EventKind.BookSnapshot, u.side, u.price, u.size, id, -1n, flags);
+      this.sink.event(stream, localTs, u.exchTs, EventKind.BookSnapshot, u.side, u.price, u.size, id, -1n, flags, sentTs ?? u.exchTs);
     });
   }
 
@@ -138,10 +140,11 @@ export class CoinbaseNormalizer implements Normalizer {
       this.problems.add('bad_field', place, `market_trades: ${(e as Error).message}`);
       return;
     }
+    const sentTs = messageTime(msg);
     for (const [k, t] of trades.entries()) {
       const id = numericTradeId(t.id);
       const flags = (id === null ? Flag.NonNumericId : 0) | (k === trades.length - 1 ? Flag.MessageEnd : 0);
-      this.sink.event(this.stream(t.productId), localTs, t.exchTs, EventKind.Trade, t.side, t.price, t.size, id ?? -1n, -1n, flags);
+      this.sink.event(this.stream(t.productId), localTs, t.exchTs, EventKind.Trade, t.side, t.price, t.size, id ?? -1n, -1n, flags, sentTs ?? t.exchTs);
     }
   }
 
