@@ -59,6 +59,11 @@ export function formatInfo(info: DatasetInfo): string[] {
     .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join('; ');
   out.push(`  format version ${info.format_version}${src ? `; source ${src}` : ''}`);
+  out.push(
+    info.publish_time === 'publish_ts'
+      ? '  publish time: publish_ts column (exch_ts is the match time)'
+      : '  publish time: no publish_ts column (written before format 2): read as exch_ts',
+  );
   out.push(`  exchanges: ${info.exchanges.join(', ') || 'none'}`);
   out.push(
     `  ${fmtNum(info.rows)} events, ${fmtNum(info.raw_messages)} raw messages` +
@@ -190,6 +195,15 @@ export function formatCheck(c: DatasetCheck): string[] {
         e.latency_after_offset_ms.p99,
         e.latency_after_offset_ms.max,
       ]),
+    ),
+  );
+  const rc = c.recorder_clock;
+  out.push('');
+  out.push(`recorder clock (one model for all streams: min of local - ${rc.basis} per ${rc.window_s} s window, rolling min of 3, linear between)`);
+  out.push(
+    ...table(
+      ['samples', 'windows', 'offset first ms', 'offset last ms', 'min ms', 'max ms', 'drift ms/h'],
+      [[fmtNum(rc.samples), rc.windows, rc.offset_first_ms, rc.offset_last_ms, rc.offset_min_ms, rc.offset_max_ms, rc.drift_ms_per_hour]],
     ),
   );
   out.push('');

@@ -4,7 +4,7 @@
 // The delay is never negative and its floor is the fastest path from the exchange to the recorder, so the
 // offset is the lower envelope of local - publish time. The estimate (docs/replay.md, "Recorder clock"):
 //   1. per window of WINDOW local-time ns (10 s), the minimum of local - publish time over every stream's
-//      rows that carry an exchange time and were applied when received (not Buffered, not FromRest);
+//      measuring rows;
 //   2. each window's knot, at the window's centre, is the minimum of its own and its two neighbours' minima
 //      (a rolling minimum over 30 s: a quiet window where no message came fast does not lift the envelope;
 //      the price is a bias of at most one window's drift, toward a smaller offset = a later delivery);
@@ -13,9 +13,22 @@
 //      local - offset(local) never decreases: every stream corrected by the same model keeps its receive order.
 // Drift per hour is the least-squares slope of the knots.
 //
-// Times are float64 ns relative to the dataset origin (exact below 2^53 ns, 104 days).
+// Rows that measure: trades, book rows and BBO rows with an exchange time, applied when received
+// (measuresClock). Times are float64 ns relative to the dataset origin (exact below 2^53 ns, 104 days).
+
+import { EventKind, Flag } from './types.js';
 
 export const CLOCK_WINDOW_NS = 10e9;
+
+/** Kinds whose rows carry the time a message left the exchange (gap and connection markers do not). */
+const MEASURED_KINDS = (1 << EventKind.Trade) | (1 << EventKind.BookLevel) | (1 << EventKind.BookSnapshot) | (1 << EventKind.BestBidOffer);
+/** Rows whose local time is not when the exchange's message arrived, or that carry no exchange time. */
+const UNMEASURED_FLAGS = Flag.NoExchangeTime | Flag.Buffered | Flag.FromRest;
+
+/** Whether a row measures the recorder's clock: market data received as sent, with an exchange time. */
+export function measuresClock(kind: number, flags: number): boolean {
+  return ((MEASURED_KINDS >> kind) & 1) === 1 && (flags & UNMEASURED_FLAGS) === 0;
+}
 /** Largest |slope| of a segment of the offset line (ns of offset per ns of local time). */
 const MAX_SLOPE = 0.5;
 const NS_PER_HOUR = 3.6e12;

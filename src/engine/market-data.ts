@@ -8,7 +8,7 @@
 // so one venue's times never hold back another's. Rows without an exchange time (Flag.NoExchangeTime) take
 // the venue's previous effNs (or their local time, before any).
 import { openDataset, type Dataset } from '../data/reader.js';
-import { ClockModelBuilder, type ClockModel } from '../data/clock-model.js';
+import { ClockModelBuilder, measuresClock, type ClockModel } from '../data/clock-model.js';
 import { EventKind, Flag } from '../data/types.js';
 import type { VenueRef } from '../strategy/api.js';
 
@@ -43,9 +43,6 @@ export interface MarketData {
   markets: string[];
 }
 
-/** Rows whose local time is not when the exchange's message arrived, or without an exchange time. */
-const CLOCK_UNMEASURED = Flag.NoExchangeTime | Flag.Buffered | Flag.FromRest;
-
 const KEEP = new Set<number>([EventKind.Trade, EventKind.BookLevel, EventKind.BookSnapshot, EventKind.Gap, EventKind.Disconnect]);
 
 /** Loads the rows of `venues` from a dataset folder (read batch by batch; kept in memory for the run). */
@@ -65,7 +62,7 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
     counts.fill(0);
     for (let i = 0; i < b.length; i++) {
       // Every stream of the dataset was received by the same recorder: all of them estimate its clock.
-      if (!(b.flags[i]! & CLOCK_UNMEASURED)) clock.add(b.localNs[i]!, b.pubNs[i]!);
+      if (measuresClock(b.kind[i]!, b.flags[i]!)) clock.add(b.localNs[i]!, b.pubNs[i]!);
       const v = streamToVenue[b.stream[i]!]!;
       if (v >= 0 && KEEP.has(b.kind[i]!)) counts[v]!++;
     }

@@ -37,6 +37,9 @@ export interface SegmentSummary {
 export interface DatasetInfo {
   dir: string;
   format_version: number;
+  /** Where the rows' publish time comes from: the publish_ts column (format 2 on), or exch_ts for a dataset
+   *  written before it existed (publish time read as the exchange time). */
+  publish_time: 'publish_ts' | 'exch_ts';
   source: Record<string, unknown>;
   exchanges: string[];
   streams: StreamSummary[];
@@ -151,6 +154,7 @@ export function datasetInfo(dir: string): DatasetInfo {
   return {
     dir,
     format_version: ds.manifest.version,
+    publish_time: ds.hasPublishTs ? 'publish_ts' : 'exch_ts',
     source: ds.manifest.source ?? {},
     exchanges: [...new Set(ds.streams.map((s) => s.exchange))],
     streams,

@@ -7,7 +7,7 @@
 // book, gap markers, exch_ts order), then local_ts order, then clocks.
 import { openDataset, type EventBatch, type ReadProblem } from '../data/reader.js';
 import { BookMessages } from './book-messages.js';
-import { ClockChecker, type ExchangeClock, type LatencySummaryMs } from './checkers/clock.js';
+import { ClockChecker, type ExchangeClock, type LatencySummaryMs, type RecorderClock } from './checkers/clock.js';
 import { CrossedBookChecker, type CrossedCheck } from './checkers/crossed-book.js';
 import { SequenceChecker, type ChainCheck } from './checkers/sequence.js';
 import { StreamEventsChecker } from './checkers/stream-events.js';
@@ -15,7 +15,7 @@ import { TimeOrderChecker, type LocalOrderExample, type OrderCount } from './che
 
 export type { ChainBreak } from './checkers/sequence.js';
 export type { CrossedExample } from './checkers/crossed-book.js';
-export type { ExchangeClock, LatencySummaryMs } from './checkers/clock.js';
+export type { ExchangeClock, LatencySummaryMs, RecorderClock } from './checkers/clock.js';
 export type { LocalOrderExample, OrderCount } from './checkers/time-order.js';
 
 export interface StreamCheck {
@@ -48,6 +48,8 @@ export interface DatasetCheck {
   local_ts_order: OrderCount & { examples: LocalOrderExample[] };
   streams: StreamCheck[];
   exchanges: ExchangeClock[];
+  /** The recorder's clock model, offset and drift (docs/replay.md, "Recorder clock"). */
+  recorder_clock: RecorderClock;
 }
 
 export function checkDataset(dir: string): DatasetCheck {
@@ -121,5 +123,6 @@ export function checkDataset(dir: string): DatasetCheck {
     local_ts_order: order.local_ts_order,
     streams,
     exchanges: clocks.exchanges,
+    recorder_clock: clocks.recorder_clock,
   };
 }

@@ -1,6 +1,7 @@
 // Feed latency and clock offset: local - exchange time at each message end, per stream, per (stream, kind) and
 // per exchange. The minimum over an exchange is its clock offset (negative: the local clock is behind); the
 // latency after removing it is what the feed really took, up to the fastest message.
+import { ClockModelBuilder, measuresClock } from '../../data/clock-model.js';
 import { Histogram, type PercentileSummary } from '../../data/histogram.js';
 import type { EventBatch } from '../../data/reader.js';
 import { EventKind, Flag } from '../../data/types.js';
@@ -109,11 +110,32 @@ class LatencyCollector {
   }
 }
 
+/**
+ * The recorder's clock model (src/data/clock-model.ts), the one `--feed-latency recorded` removes: one for the
+ * dataset (one recorder), estimated over every stream's measuring rows against their publish time.
+ */
+export interface RecorderClock {
+  /** The exchange clock compared: publish_ts, or exch_ts for a dataset without that column. */
+  basis: 'publish_ts' | 'exch_ts';
+  /** Rows measured; windows (knots) of window_s seconds of local time that had any. */
+  samples: number;
+  window_s: number;
+  windows: number;
+  /** The model's offset (local - exchange clock) at its first and last knot, and its range, ms. */
+  offset_first_ms: number | null;
+  offset_last_ms: number | null;
+  offset_min_ms: number | null;
+  offset_max_ms: number | null;
+  /** Least-squares slope of the knots: how much the offset changes per hour of local time, ms. */
+  drift_ms_per_hour: number | null;
+}
+
 export interface ClockReport {
   /** Per stream: all kinds, and by kind name. */
   latency_ms: (LatencySummaryMs & { by_kind: Record<string, LatencySummaryMs> })[];
   exchanges: ExchangeClock[];
-  /** One per exchange whose clock is off by more than OFFSET_NOTE_MS. */
+  recorder_clock: RecorderClock;
+  /** One per exchange whose clock is off by more than OFFSET_NOTE_MS, then one for the recorder's clock model. */
   notes: string[];
 }
 
@@ -127,6 +149,9 @@ export class ClockChecker implements Checker<ClockReport> {
   private readonly n: number;
   private readonly exchangeNames: string[];
   private readonly latency: LatencyCollector;
+  private readonly model = new ClockModelBuilder();
+  private modelSamples = 0;
+  private publishTsSeen = false;
 
   constructor(private readonly ds: DatasetHead) {
     this.n = ds.streams.length;
@@ -142,6 +167,11 @@ export class ClockChecker implements Checker<ClockReport> {
     const s = b.stream[i]!;
     const kind = b.kind[i]!;
     const flags = b.flags[i]!;
+    if (s < this.n && measuresClock(kind, flags)) {
+      this.model.add(b.localNs[i]!, b.pubNs[i]!);
+      this.modelSamples++;
+      if (b.hasPublishTs) this.publishTsSeen = true;
+    }
     if (s >= this.n || kind >= K || (flags & Flag.MessageEnd) === 0 || ((LATENCY_KINDS >> kind) & 1) === 0 || (flags & NOT_MEASURED) !== 0) return;
     this.latency.add(s, kind, (b.localNs[i]! - b.exchNs[i]!) / 1e6);
   }
@@ -188,6 +218,27 @@ export class ClockChecker implements Checker<ClockReport> {
         latency_after_offset_ms: latencySummary(h, h.count > 0 ? offset : 0),
       };
     });
-    return { latency_ms: latencyMs, exchanges, notes };
+    const m = this.model.finish();
+    const k = m.knots;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let j = 0; j < k; j++) {
+      lo = Math.min(lo, m.offsetNs[j]!);
+      hi = Math.max(hi, m.offsetNs[j]!);
+    }
+    const ms = (x: number) => (k > 0 ? round3(x / 1e6) : null);
+    const recorder: RecorderClock = {
+      basis: this.publishTsSeen ? 'publish_ts' : 'exch_ts',
+      samples: this.modelSamples,
+      window_s: m.windowNs / 1e9,
+      windows: k,
+      offset_first_ms: ms(m.offsetNs[0] ?? 0),
+      offset_last_ms: ms(m.offsetNs[k - 1] ?? 0),
+      offset_min_ms: ms(lo),
+      offset_max_ms: ms(hi),
+      drift_ms_per_hour: ms(m.driftNsPerHour),
+    };
+    if (k > 0) notes.push(`recorder clock (one model for all streams, against ${recorder.basis}): ${m.describe()}`);
+    return { latency_ms: latencyMs, exchanges, recorder_clock: recorder, notes };
   }
 }
