@@ -57,7 +57,8 @@ export function rawSchema(): Schema {
       new Field('kind', new Uint8(), false),
       new Field('data', new Utf8(), false),
     ],
-    new Map([['latencylab.table', `raw/${FORMAT_VERSION}`]]),
+    // The raw table has not changed since version 1 (its tag stays, so raw segments keep their bytes).
+    new Map([['latencylab.table', 'raw/1']]),
   );
 }
 
