@@ -45,6 +45,8 @@ interface Row {
   delay?: number;
   /** Index into the dataset's streams (default 0). */
   stream?: number;
+  /** publish - exchange time, ns (default 0: one exchange clock). */
+  pub?: number;
 }
 
 const snapshot = (t: number, bids: [number, number][], asks: [number, number][]): Row[] => {
@@ -70,7 +72,7 @@ function makeDataset(rows: Row[], streams: StreamInfo[] = [USDM_STREAM]): string
   const ids = streams.map((x) => w.stream(x));
   rows.forEach((r, i) => {
     const exch = T0 + BigInt(r.t);
-    w.event(ids[r.stream ?? 0]!, exch + BigInt(r.delay ?? MS), exch, r.kind, r.side, r.price, r.size, BigInt(i + 1), BigInt(i), r.flags);
+    w.event(ids[r.stream ?? 0]!, exch + BigInt(r.delay ?? MS), exch, r.kind, r.side, r.price, r.size, BigInt(i + 1), BigInt(i), r.flags, exch + BigInt(r.pub ?? 0));
   });
   w.close();
   return dir;
@@ -190,6 +192,72 @@ describe('latency semantics on a hand-made dataset', () => {
     replay(story, strategy, { latency: { feed: 'recorded' } });
     // local - offset: 10, 20, 22 - 1 = 21 (the late trade), 33.5 - 1 = 32.5, 40
     expect(seen.map((s) => s.at)).toEqual([10 * MS, 20 * MS, 21 * MS, 32.5 * MS, 40 * MS]);
+  });
+
+  describe('two exchange clocks: the exchange moves at the match time, the feed counts from the publish time', () => {
+    // The 20 ms change was published at 25 ms (Binance futures T = 20, E = 25) and received at 27 ms.
+    const published = makeDataset([
+      ...snapshot(10 * MS, [[100, 5]], [[101, 1], [102, 1]]),
+      { ...level(20 * MS, -1, 101, 0, 7 * MS), pub: 5 * MS },
+      level(40 * MS, 1, 100, 4),
+    ]);
+
+    it('--feed 1ms: the change reaches the strategy at publish + 1 = 26 ms, not match + 1 = 21 ms', () => {
+      const { strategy, seen } = observer();
+      replay(published, strategy, { latency: { feed: '1ms' } });
+      expect(seen.map((x) => [x.at / MS, x.bestAsk])).toEqual([
+        [11, 101],
+        [26, 102],
+        [41, 102],
+      ]);
+    });
+
+    it('the exchange side moves at the match time: an order arriving at 21 ms finds 101 gone', () => {
+      const { strategy } = observer((ctx, n) => {
+        if (n === 0) ctx.submit(marketBuy(0.5));
+      });
+      const r = replay(published, strategy, { latency: { feed: '0', order: '11ms', response: '0' } });
+      expect(r.orders[0]!.arrivedNs).toBe(21 * MS);
+      expect(r.fills.map((f) => [f.price, f.size])).toEqual([[102, 0.5]]);
+    });
+
+    it('--feed recorded: the recorder clock (offset 1 ms, the fastest rows) puts the change at 27 - 1 = 26 ms', () => {
+      const { strategy, seen } = observer();
+      replay(published, strategy, { latency: { feed: 'recorded' } });
+      expect(seen.map((x) => x.at / MS)).toEqual([10, 26, 40]);
+    });
+  });
+
+  it('--feed recorded: one clock for the recorder, so rows of two venues keep the order the recorder received them in', () => {
+    // USD-M trades arrive 1 ms after their exchange time, spot trades 60 ms after theirs; local times interleave:
+    // usdm 100, spot 150, usdm 200, spot 250, usdm 300 ms. A clock offset per venue (spot 60 ms, USD-M 1 ms)
+    // would deliver spot at 90 and 190 ms, before the USD-M rows received earlier; one offset (1 ms) keeps the
+    // receive order.
+    const spot = (r: Row): Row => ({ ...r, stream: 1 });
+    const dir = makeDataset(
+      [
+        trade(99 * MS, 1, 100, 0.1),
+        spot(trade(90 * MS, 1, 200, 0.1, 60 * MS)),
+        trade(199 * MS, 1, 100, 0.1),
+        spot(trade(190 * MS, 1, 200, 0.1, 60 * MS)),
+        trade(299 * MS, 1, 100, 0.1),
+      ],
+      [USDM_STREAM, { exchange: 'binance-spot', market: 'spot', symbol: 'BTCUSDT' }],
+    );
+    const seen: [number, number][] = [];
+    const strategy: Strategy = {
+      onTrade(ctx, t) {
+        seen.push([t.venue, ctx.now() / MS]);
+      },
+    };
+    replay(dir, strategy, { latency: { feed: 'recorded' } }, [VENUE, { exchange: 'binance-spot', symbol: 'BTCUSDT' }]);
+    expect(seen).toEqual([
+      [0, 99],
+      [1, 149],
+      [0, 199],
+      [1, 249],
+      [0, 299],
+    ]);
   });
 
   describe('an order sent at t with order latency L fills against the book as of t + L', () => {
