@@ -35,6 +35,7 @@ describe('a dataset in other Arrow readers', () => {
       id: 'Int64',
       prev_id: 'Int64',
       flags: 'UInt16',
+      publish_ts: 'Datetime(ns,UTC)',
     });
     const row = df.head(1).toRecords()[0];
     expect(row.exchange).toBe('binance-spot');
@@ -45,6 +46,34 @@ describe('a dataset in other Arrow readers', () => {
     // JS numbers cannot hold int64 ns: compare polars' own integer as text.
     const ns = df.select(pl.col('local_ts').cast(pl.Int64).cast(pl.Utf8)).getColumn('local_ts').toArray()[0];
     expect(BigInt(ns)).toBe(first!.local);
+  });
+
+  it('polars reads publish_ts: on USD-M rows it is E, at or after the match time T; spot depth has one clock', () => {
+    const df = pl.readIPCStream(fs.readFileSync(path.join(bundled, 'events-000004.arrow')));
+    const d = df
+      .withColumns(pl.col('publish_ts').cast(pl.Int64).minus(pl.col('exch_ts').cast(pl.Int64)).alias('d'))
+      .groupBy(['exchange', 'kind'])
+      .agg(pl.col('d').min().alias('min'), pl.col('d').max().alias('max'))
+      .sort(['exchange', 'kind']);
+    const rows = d.toRecords().map((r: Record<string, unknown>) => [String(r.exchange), Number(r.kind), Number(r.min) / 1e6, Number(r.max) / 1e6]);
+    // reader and polars agree on the first row
+    const ds = openDataset(bundled);
+    let firstPub: bigint | null = null;
+    ds.forEachEventBatchOf(ds.segments[3]!, (b) => {
+      firstPub ??= b.publishTs[0]!;
+    });
+    const ns = df.select(pl.col('publish_ts').cast(pl.Int64).cast(pl.Utf8)).getColumn('publish_ts').toArray()[0];
+    expect(BigInt(ns)).toBe(firstPub);
+    // min and max of publish_ts - exch_ts (ms) per exchange and kind in this segment: spot depth (2) and spot
+    // bookTicker (4, no exchange time) have one clock; spot trades (1) and every USD-M kind have E >= T
+    expect(rows).toEqual([
+      ['binance-spot', 1, 0, 57],
+      ['binance-spot', 2, 0, 0],
+      ['binance-spot', 4, 0, 0],
+      ['binance-usdm', 1, 0, 1],
+      ['binance-usdm', 2, 0, 53],
+      ['binance-usdm', 4, 0, 3],
+    ]);
   });
 
   it('a dataset written and read back is identical, including symbols added mid-segment and the raw text', () => {

@@ -7,6 +7,8 @@ import { openDataset } from '../src/data/reader.js';
 import { readManifest } from '../src/data/manifest.js';
 import { EventKind, Flag } from '../src/data/types.js';
 import { NS_PER_S } from '../src/data/time.js';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { writeManifest } from '../src/data/manifest.js';
 import { tempDir } from './helpers.js';
 
 const T0 = 1_723_161_600n * NS_PER_S; // 2024-08-09T00:00:00Z
@@ -78,5 +80,55 @@ describe('DatasetWriter', () => {
     expect(readIds(dir)).toEqual([0, 1, 2, 3, 4]);
     expect(readManifest(dir).segments[0]!.rows).toBe(5);
     w.close();
+  });
+});
+
+describe('publish_ts: the second exchange clock', () => {
+  const MS = 1_000_000n;
+  function twoClocks(dir: string): void {
+    const w = new DatasetWriter(dir);
+    const s = w.stream({ exchange: 'binance-usdm', market: 'linear', symbol: 'BTCUSDT' });
+    // T = 10 ms, E = 12 ms, received at 15 ms; then a row given one clock (publish_ts omitted)
+    w.event(s, T0 + 15n * MS, T0 + 10n * MS, EventKind.Trade, 1, 100, 1, 1n, -1n, Flag.MessageEnd, T0 + 12n * MS);
+    w.event(s, T0 + 25n * MS, T0 + 20n * MS, EventKind.Trade, 1, 101, 1, 2n, -1n, Flag.MessageEnd);
+    w.close();
+  }
+
+  it('is written and read back per row; omitted, it is the exchange time; the manifest says version 2', () => {
+    const dir = path.join(tempDir(), 'ds');
+    twoClocks(dir);
+    const ds = openDataset(dir);
+    expect(ds.manifest.version).toBe(2);
+    expect(ds.hasPublishTs).toBe(true);
+    const got: [bigint, bigint, number, number, boolean][] = [];
+    ds.forEachEventBatch((b) => {
+      for (let i = 0; i < b.length; i++) got.push([b.exchTs[i]! - T0, b.publishTs[i]! - T0, b.exchNs[i]!, b.pubNs[i]!, b.hasPublishTs]);
+    });
+    expect(got).toEqual([
+      [10n * MS, 12n * MS, 10e6, 12e6, true],
+      [20n * MS, 20n * MS, 20e6, 20e6, true],
+    ]);
+  });
+
+  it('a version 1 dataset (no publish_ts column) stays readable: its publish time is its exchange time', () => {
+    const dir = path.join(tempDir(), 'ds');
+    twoClocks(dir);
+    // Rewrite it as a version 1 writer did: the same events without the column, manifest version 1.
+    const file = path.join(dir, 'events-000001.arrow');
+    const t = tableFromIPC(fs.readFileSync(file));
+    const old = t.select(t.schema.fields.map((f) => f.name).filter((n) => n !== 'publish_ts'));
+    fs.writeFileSync(file, tableToIPC(old, 'stream'));
+    const m = readManifest(dir);
+    writeManifest(dir, { ...m, version: 1 });
+    const ds = openDataset(dir);
+    expect(ds.hasPublishTs).toBe(false);
+    const got: [bigint, number, number, boolean][] = [];
+    ds.forEachEventBatch((b) => {
+      for (let i = 0; i < b.length; i++) got.push([b.publishTs[i]! - T0, b.exchNs[i]!, b.pubNs[i]!, b.hasPublishTs]);
+    });
+    expect(got).toEqual([
+      [10n * MS, 10e6, 10e6, false],
+      [20n * MS, 20e6, 20e6, false],
+    ]);
   });
 });
