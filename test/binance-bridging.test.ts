@@ -13,11 +13,14 @@ type Row = [local_ms: number, exch_ms: number, kind: number, side: number, price
 class RowSink implements EventSink {
   readonly streams: StreamInfo[] = [];
   readonly rows: Row[] = [];
+  /** Each row's publish_ts, ms (the exchange time when the normalizer gave none). */
+  readonly pubs: number[] = [];
   stream(info: StreamInfo): number {
     this.streams.push(info);
     return this.streams.length - 1;
   }
-  event(_s: number, localTs: bigint, exchTs: bigint, kind: number, side: number, price: number, size: number, id: bigint, prevId: bigint, flags: number): void {
+  event(_s: number, localTs: bigint, exchTs: bigint, kind: number, side: number, price: number, size: number, id: bigint, prevId: bigint, flags: number, publishTs?: bigint): void {
+    this.pubs.push(Number((publishTs ?? exchTs) / 1_000_000n));
     this.rows.push([Number(localTs / 1_000_000n), Number(exchTs / 1_000_000n), kind, side, price, size, Number(id), Number(prevId), flags]);
   }
   rawMessage(): void {}
@@ -153,5 +156,43 @@ describe('the rule the recorder shares', () => {
     expect(bridgesSnapshot(true, 100, { U: 100, u: 100, pu: 99 })).toBe(true);
     expect(bridgesSnapshot(true, 100, { U: 101, u: 102, pu: 100 })).toBe(true);
     expect(bridgesSnapshot(true, 100, { U: 101, u: 102, pu: 99 })).toBe(false);
+  });
+});
+
+describe('two exchange clocks: exch_ts = T (match), publish_ts = E (publish)', () => {
+  const exchAndPub = (sink: RowSink) => sink.rows.map((r, i) => [r[2], r[1], sink.pubs[i]]);
+
+  it('futures: depth, trade and bookTicker carry T and E; the snapshot and its diffs too', () => {
+    const sink = new RowSink();
+    const n = new BinanceNormalizer('binance-usdm', sink, new ProblemLog());
+    n.onMessage(ms(100), { stream: 'btcusdt@trade', data: { e: 'trade', E: 57, T: 50, s: 'BTCUSDT', t: 7, p: '100', q: '1', m: true, X: 'MARKET' } }, place(1));
+    n.onMessage(ms(101), { stream: 'btcusdt@bookTicker', data: { e: 'bookTicker', u: 9, E: 60, T: 58, s: 'BTCUSDT', b: '99', B: '1', a: '101', A: '2' } }, place(2));
+    n.onMessage(ms(102), futuresDiff(10, 12, 9, 61, [['99', '3']], []), place(3)); // E = T + 1
+    n.onSnapshot(ms(103), { lastUpdateId: 11, E: 64, T: 63, bids: [['99', '2']], asks: [['101', '1']] }, 'BTCUSDT', place(4));
+    expect(exchAndPub(sink)).toEqual([
+      [EventKind.Trade, 50, 57],
+      [EventKind.BestBidOffer, 58, 60],
+      [EventKind.BestBidOffer, 58, 60],
+      [SNAP, 63, 64],
+      [SNAP, 63, 64],
+      [LEVEL, 61, 62], // the buffered diff keeps its own T and E
+    ]);
+  });
+
+  it('spot: trades carry T and E; depth only E (one clock); bookTicker none (local time)', () => {
+    const sink = new RowSink();
+    const n = new BinanceNormalizer('binance-spot', sink, new ProblemLog());
+    n.onMessage(ms(100), { stream: 'btcusdt@trade', data: { e: 'trade', E: 52, T: 50, s: 'BTCUSDT', t: 7, p: '100', q: '1', m: false } }, place(1));
+    n.onMessage(ms(101), { stream: 'btcusdt@bookTicker', data: { u: 9, s: 'BTCUSDT', b: '99', B: '1', a: '101', A: '2' } }, place(2));
+    n.onSnapshot(ms(102), { lastUpdateId: 9, bids: [['99', '2']], asks: [['101', '1']] }, 'BTCUSDT', place(3));
+    n.onMessage(ms(103), spotDiff(10, 11, 70, [['99', '3']], []), place(4));
+    expect(exchAndPub(sink)).toEqual([
+      [EventKind.Trade, 50, 52],
+      [EventKind.BestBidOffer, 101, 101],
+      [EventKind.BestBidOffer, 101, 101],
+      [SNAP, 102, 102],
+      [SNAP, 102, 102],
+      [LEVEL, 70, 70],
+    ]);
   });
 });

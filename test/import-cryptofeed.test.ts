@@ -14,6 +14,7 @@ import { secondsTextToNs } from '../src/data/time.js';
 import { EventKind, Flag, GAP_REASON_NAMES, RawKind } from '../src/data/types.js';
 import { DatasetWriter } from '../src/data/writer.js';
 import { BybitNormalizer } from '../src/exchanges/bybit/normalizer.js';
+import { CoinbaseNormalizer } from '../src/exchanges/coinbase/normalizer.js';
 import { crc32Signed } from '../src/exchanges/okx/checksum.js';
 import { OkxNormalizer } from '../src/exchanges/okx/normalizer.js';
 import type { EventSink } from '../src/data/sink.js';
@@ -443,18 +444,22 @@ describe.skipIf(!fs.existsSync(SAMPLES))('cryptofeed import: damaged Bybit input
 });
 
 /** A sink that keeps rows in memory: [stream, kind, side, price, size, id, prevId, flags]. */
-function memorySink(): EventSink & { rows: (number | bigint)[][]; infos: StreamInfo[] } {
+function memorySink(): EventSink & { rows: (number | bigint)[][]; infos: StreamInfo[]; clocks: bigint[][] } {
   const infos: StreamInfo[] = [];
   const rows: (number | bigint)[][] = [];
+  /** [kind, exch_ts, publish_ts] per row (publish_ts = exch_ts when the normalizer gave none). */
+  const clocks: bigint[][] = [];
   return {
     infos,
     rows,
+    clocks,
     stream(info) {
       const i = infos.findIndex((s) => s.exchange === info.exchange && s.symbol === info.symbol);
       return i >= 0 ? i : infos.push(info) - 1;
     },
-    event(stream, _l, _e, kind, side, price, size, id, prevId, flags) {
+    event(stream, _l, e, kind, side, price, size, id, prevId, flags, pub) {
       rows.push([stream, kind, side, price, size, id, prevId, flags]);
+      clocks.push([BigInt(kind), e, pub ?? e]);
     },
     rawMessage() {},
   };
@@ -483,6 +488,35 @@ describe('normalizers on hand-made frames', () => {
       [0, BookLevel, -1, 12, 0, 2n, 1n, MessageEnd],
     ]);
     expect(n.gaps).toEqual({ no_snapshot: 1 });
+  });
+
+  it('Bybit two clocks: book rows exch_ts = cts, publish_ts = ts; trades exch_ts = T, publish_ts = the frame ts', () => {
+    const sink = memorySink();
+    const n = new BybitNormalizer(sink, new ProblemLog(), 'linear');
+    n.onMessage(1n, JSON.stringify({ topic: 'orderbook.50.BTCUSDT', type: 'snapshot', ts: 1005, cts: 1000, data: { s: 'BTCUSDT', b: [['10', '1']], a: [], u: 3, seq: 1 } }), place);
+    n.onMessage(2n, JSON.stringify({ topic: 'orderbook.50.BTCUSDT', type: 'delta', ts: 1012, data: { s: 'BTCUSDT', b: [['10', '2']], a: [], u: 4, seq: 2 } }), place);
+    n.onMessage(3n, JSON.stringify({ topic: 'publicTrade.BTCUSDT', type: 'snapshot', ts: 1020, data: [{ T: 1017, s: 'BTCUSDT', S: 'Buy', v: '0.1', p: '10', i: 'a-b', BT: false }] }), place);
+    const ms = (x: number) => BigInt(x) * 1_000_000n;
+    expect(sink.clocks).toEqual([
+      [BigInt(EventKind.BookSnapshot), ms(1000), ms(1005)],
+      [BigInt(EventKind.BookLevel), ms(1012), ms(1012)], // no cts: one clock
+      [BigInt(EventKind.Trade), ms(1017), ms(1020)],
+    ]);
+  });
+
+  it('Coinbase two clocks: exch_ts = event_time / trade time, publish_ts = the message timestamp', () => {
+    const sink = memorySink();
+    const n = new CoinbaseNormalizer(sink, new ProblemLog());
+    const up = (t: string) => ({ side: 'bid', event_time: t, price_level: '10', new_quantity: '1' });
+    n.onMessage(1n, { channel: 'l2_data', timestamp: '2024-08-09T00:00:00.050Z', sequence_num: 0, events: [{ type: 'snapshot', product_id: 'BTC-USD', updates: [up('2024-08-09T00:00:00.040Z')] }] }, place);
+    n.onMessage(2n, { channel: 'l2_data', timestamp: '2024-08-09T00:00:00.090Z', sequence_num: 1, events: [{ type: 'update', product_id: 'BTC-USD', updates: [up('2024-08-09T00:00:00.070Z')] }] }, place);
+    n.onMessage(3n, { channel: 'market_trades', timestamp: '2024-08-09T00:00:00.120Z', sequence_num: 2, events: [{ type: 'update', trades: [{ trade_id: '5', product_id: 'BTC-USD', price: '10', size: '1', side: 'SELL', time: '2024-08-09T00:00:00.100Z' }] }] }, place);
+    const at = (msText: number) => 1_723_161_600_000_000_000n + BigInt(msText) * 1_000_000n;
+    expect(sink.clocks).toEqual([
+      [BigInt(EventKind.BookSnapshot), at(40), at(50)],
+      [BigInt(EventKind.BookLevel), at(70), at(90)],
+      [BigInt(EventKind.Trade), at(100), at(120)],
+    ]);
   });
 
   it('OKX: seqId chain with keep-alives and resets; checksum 0 is skipped', () => {
