@@ -299,7 +299,42 @@ describe('ClockChecker', () => {
     expect(report.notes).toEqual([
       'local clock is about 100 ms behind binance-usdm exchange time',
       'local clock is about 60 ms ahead of bybit-linear exchange time (or no message arrived faster than 60 ms)',
+      'recorder clock (one model for all streams, against exch_ts): offset -100.000 ms → -100.000 ms, drift +0.00 ms/h (1 window of 10 s)',
     ]);
+    // one model for the recorder over both exchanges' measuring rows (every row above but the four left out,
+    // message end or not): the smallest local - exch, -100 ms
+    expect(report.recorder_clock).toEqual({
+      basis: 'exch_ts',
+      samples: 6,
+      window_s: 10,
+      windows: 1,
+      offset_first_ms: -100,
+      offset_last_ms: -100,
+      offset_min_ms: -100,
+      offset_max_ms: -100,
+      drift_ms_per_hour: 0,
+    });
+  });
+
+  it('recorder clock: offsets of windows an hour apart give the drift per hour', () => {
+    const report = pass(
+      [
+        [0, 5_000, 5_100, Trade, BID, 1, 1, 1, -1, ME], // -100 ms in the window 0-10 s (knot at 5 s)
+        [1, 3_605_000, 3_605_103, Trade, BID, 1, 1, 2, -1, ME], // -103 ms in the window 3600-3610 s (knot at 3605 s)
+      ],
+      new ClockChecker(HEAD),
+    );
+    expect(report.recorder_clock).toEqual({
+      basis: 'exch_ts',
+      samples: 2,
+      window_s: 10,
+      windows: 2,
+      offset_first_ms: -100,
+      offset_last_ms: -103,
+      offset_min_ms: -103,
+      offset_max_ms: -100,
+      drift_ms_per_hour: -3,
+    });
   });
 
   it('says "within_50ms" at 50 ms, and "unknown" for an exchange without samples', () => {
@@ -308,6 +343,6 @@ describe('ClockChecker', () => {
       ['binance-usdm', 50, 'within_50ms', null],
       ['bybit-linear', null, 'unknown', null],
     ]);
-    expect(report.notes).toEqual([]);
+    expect(report.notes).toEqual(['recorder clock (one model for all streams, against exch_ts): offset 50.000 ms → 50.000 ms, drift +0.00 ms/h (1 window of 10 s)']);
   });
 });

@@ -40,6 +40,18 @@ describe('the bundled dataset (no ../shared needed)', () => {
     }
     const usdm = j.exchanges.find((e: { exchange: string }) => e.exchange === 'binance-usdm');
     expect(usdm.clock_offset_ms).toBe(-1272.402);
+    // one recorder: one clock model over all four streams against publish_ts, drifting about -0.3 ms a minute
+    expect(j.recorder_clock).toEqual({
+      basis: 'publish_ts',
+      samples: 1_752_295,
+      window_s: 10,
+      windows: 66,
+      offset_first_ms: -1273.461,
+      offset_last_ms: -1276.634,
+      offset_min_ms: -1276.671,
+      offset_max_ms: -1273.461,
+      drift_ms_per_hour: -18.377,
+    });
     expect(usdm.latency_after_offset_ms.p50).toBeGreaterThan(2);
     expect(usdm.latency_after_offset_ms.p50).toBeLessThan(5);
   });
