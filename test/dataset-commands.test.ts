@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DatasetWriter } from '../src/data/writer.js';
 import { bookAt } from '../src/inspection/book-at.js';
 import { datasetInfo } from '../src/inspection/dataset-info.js';
+import { formatInfo } from '../src/cli/dataset-commands.js';
 import { checkDataset } from '../src/inspection/inspect.js';
 import { Histogram } from '../src/data/histogram.js';
 import { openDataset } from '../src/data/reader.js';
@@ -212,6 +213,20 @@ describe('datasetInfo', () => {
       },
     ]);
     expect(info.problems).toEqual([]);
+    expect(info.format_version).toBe(2);
+    expect(info.publish_time).toBe('publish_ts');
+  });
+
+  it('says a format-1 dataset reads its publish time as exch_ts', () => {
+    const dir = path.join(tempDir(), 'v1');
+    fs.cpSync(dirA, dir, { recursive: true });
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...m, version: 1 }));
+    const info = datasetInfo(dir);
+    expect(info.format_version).toBe(1);
+    expect(info.publish_time).toBe('exch_ts');
+    expect(formatInfo(info)).toContain('  publish time: no publish_ts column (written before format 2): read as exch_ts');
+    expect(formatInfo(datasetInfo(dirA))).toContain('  publish time: publish_ts column (exch_ts is the match time)');
   });
 
   it('reads a cut-off segment up to its last complete batch and reports it', () => {
