@@ -181,15 +181,34 @@ describe('dataset book and the replay agree on the bundled capture', () => {
     const data = loadMarketData(dir, venues);
     const ds = openDataset(dir);
     const streamOf = venues.map((v) => ds.findStream(v.exchange, v.symbol));
-    // BookBuilder over the dataset's own batches, in file order. The replay's rows of a venue are the
-    // stream's rows of the kinds it keeps, in the same order: the k-th of them carries effNs[k], and the book
-    // is recorded after the last row of each effect time.
+    // BookBuilder over the dataset's own batches, in file order. The replay's rows of a venue (byVenue) are the
+    // stream's rows of the kinds it keeps, in the same order: the k-th of them carries effNs[k]. The exchange
+    // timeline applies the book channel in this order at its effect times (non-decreasing within the channel;
+    // trades are merged in by exchange time but do not change the book), so its book is compared after the last
+    // book row of each effect time. The strategy timeline (feed 0) gets the k-th row at the running maximum of
+    // effNs[0..k] (one connection never reorders), so its book is compared after the last row of each such time.
     const kept = new Set<number>([Trade, L, S, Gap, Disconnect]);
     const builder = new BookBuilder(ds.streams.length);
     const effOf = data.byVenue.map((chunks) => Float64Array.from(chunks.flatMap((c) => [...c.effNs])));
     const kindOf = data.byVenue.map((chunks) => Uint8Array.from(chunks.flatMap((c) => [...c.kind])));
-    const fromBuilder: string[][] = venues.map(() => []);
-    const times: number[][] = venues.map(() => []);
+    const deliveryOf = effOf.map((e) => {
+      let m = -Infinity;
+      return e.map((x) => (m = Math.max(m, x)));
+    });
+    // The effect time of the next book row after each row (NaN after the last).
+    const nextBookEff = effOf.map((e, v) => {
+      const out = new Float64Array(e.length).fill(NaN);
+      let next = NaN;
+      for (let n = e.length - 1; n >= 0; n--) {
+        out[n] = next;
+        if (kindOf[v]![n] !== Trade) next = e[n]!;
+      }
+      return out;
+    });
+    const exchangeWant: string[][] = venues.map(() => []);
+    const exchangeTimes: number[][] = venues.map(() => []);
+    const strategyWant: string[][] = venues.map(() => []);
+    const strategyTimes: number[][] = venues.map(() => []);
     const k = venues.map(() => 0);
     ds.forEachEventBatch((b) => {
       for (let i = 0; i < b.length; i++) {
@@ -198,28 +217,30 @@ describe('dataset book and the replay agree on the bundled capture', () => {
         if (v < 0 || !kept.has(b.kind[i]!)) continue;
         const n = k[v]!++;
         if (kindOf[v]![n] !== b.kind[i]) throw new Error(`venue ${v} row ${n}: the replay's row is not the dataset's`);
-        if (effOf[v]![n + 1] === effOf[v]![n]) continue;
-        times[v]!.push(effOf[v]![n]!);
-        fromBuilder[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
+        if (b.kind[i] !== Trade && nextBookEff[v]![n] !== effOf[v]![n]) {
+          exchangeTimes[v]!.push(effOf[v]![n]!);
+          exchangeWant[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
+        }
+        if (deliveryOf[v]![n + 1] !== deliveryOf[v]![n]) {
+          strategyTimes[v]!.push(deliveryOf[v]![n]!);
+          strategyWant[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
+        }
       }
     });
     expect(k).toEqual(effOf.map((e) => e.length));
-    const at = timelines(data);
+    // Compared whole, but a difference is reported by its first index rather than as a huge diff.
+    const firstDiff = (xs: string[], want: string[]) => xs.findIndex((x, i) => x !== want[i]);
     for (let v = 0; v < venues.length; v++) {
-      const exchange: string[] = [];
-      const strategy: string[] = [];
-      for (const t of times[v]!) {
-        const books = at(v, t);
-        exchange.push(showBook(books.exchange, 10));
-        strategy.push(showBook(books.strategy, 10));
-      }
-      expect(times[v]!.length).toBeGreaterThan(10_000);
-      // Compared whole, but a difference is reported by its first index rather than as a huge diff.
-      const firstDiff = (xs: string[]) => xs.findIndex((x, i) => x !== fromBuilder[v]![i]);
-      expect(firstDiff(exchange), venues[v]!.exchange).toBe(-1);
-      expect(firstDiff(strategy), venues[v]!.exchange).toBe(-1);
-      expect(exchange.length).toBe(fromBuilder[v]!.length);
-      expect(strategy.length).toBe(fromBuilder[v]!.length);
+      const exchangeAt = timelines(data);
+      const exchange = exchangeTimes[v]!.map((t) => showBook(exchangeAt(v, t).exchange, 10));
+      const strategyAt = timelines(data);
+      const strategy = strategyTimes[v]!.map((t) => showBook(strategyAt(v, t).strategy, 10));
+      expect(exchangeTimes[v]!.length).toBeGreaterThan(5_000);
+      expect(strategyTimes[v]!.length).toBeGreaterThan(10_000);
+      expect(firstDiff(exchange, exchangeWant[v]!), venues[v]!.exchange).toBe(-1);
+      expect(firstDiff(strategy, strategyWant[v]!), venues[v]!.exchange).toBe(-1);
+      expect(exchange.length).toBe(exchangeWant[v]!.length);
+      expect(strategy.length).toBe(strategyWant[v]!.length);
     }
   });
 

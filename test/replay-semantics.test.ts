@@ -147,14 +147,18 @@ const STORY: Row[] = [
 describe('latency semantics on a hand-made dataset', () => {
   const story = makeDataset(STORY);
 
-  it('the dataset: origin at the first local time floored to the second, clock offset 1 ms, effect times never go back', () => {
+  it('the dataset: origin at the first local time floored to the second, clock offset 1 ms, each message at its exchange time', () => {
     const data = loadMarketData(story, [VENUE]);
     expect(data.originNs).toBe(T0);
     expect(data.clockOffsetNs).toEqual([1 * MS]);
     const c = data.byVenue[0]![0]!;
     expect([...c.exchNs]).toEqual([10, 10, 10, 10, 20, 19, 30, 40].map((x) => x * MS));
-    // the late trade (19 ms, recorded after the 20 ms row) takes effect at 20 ms
-    expect([...c.effNs]).toEqual([10, 10, 10, 10, 20, 20, 30, 40].map((x) => x * MS));
+    // each message takes effect at its own exchange time: the late trade (19 ms, recorded after the 20 ms row) at 19 ms
+    expect([...c.effNs]).toEqual([10, 10, 10, 10, 20, 19, 30, 40].map((x) => x * MS));
+    // the exchange side applies the rows in exchange-time order: the trade before the 20 ms depth row
+    const x = data.exchangeOrder[0]![0]!;
+    expect([...x.exchNs]).toEqual([10, 10, 10, 10, 19, 20, 30, 40].map((x) => x * MS));
+    expect([...x.effNs]).toEqual([10, 10, 10, 10, 19, 20, 30, 40].map((x) => x * MS));
   });
 
   it('feed latency 0: the strategy sees each row at its effect time', () => {
