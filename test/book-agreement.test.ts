@@ -181,23 +181,36 @@ describe('dataset book and the replay agree on the bundled capture', () => {
     const data = loadMarketData(dir, venues);
     const ds = openDataset(dir);
     const streamOf = venues.map((v) => ds.findStream(v.exchange, v.symbol));
-    // BookBuilder over the dataset's own batches, in file order. The replay's rows of a venue are the
-    // stream's rows of the kinds it keeps, in the same order: the k-th of them carries effNs[k], and the book
-    // is recorded after the last row of each effect time. The strategy timeline (feed latency 0) gets each row
-    // at its publish time, max(effNs, pubNs), never before the previous row's: its books are compared at those.
+    // BookBuilder over the dataset's own batches, in file order. The replay's rows of a venue (byVenue) are the
+    // stream's rows of the kinds it keeps, in the same order: the k-th of them carries effNs[k]. The exchange
+    // timeline applies the book channel in this order at its effect times (non-decreasing within the channel;
+    // trades are merged in by exchange time but do not change the book), so its book is compared after the last
+    // book row of each effect time. The strategy timeline (feed 0) gets the k-th row at the running maximum of
+    // max(effNs, pubNs)[0..k] (one connection never reorders), so its book is compared after the last row of each
+    // such time.
     const kept = new Set<number>([Trade, L, S, Gap, Disconnect]);
     const builder = new BookBuilder(ds.streams.length);
     const effOf = data.byVenue.map((chunks) => Float64Array.from(chunks.flatMap((c) => [...c.effNs])));
     const kindOf = data.byVenue.map((chunks) => Uint8Array.from(chunks.flatMap((c) => [...c.kind])));
-    const delivOf = data.byVenue.map((chunks) => {
-      const d = Float64Array.from(chunks.flatMap((c) => [...c.effNs].map((e, r) => Math.max(e, c.pubNs[r]!))));
-      for (let n = 1; n < d.length; n++) d[n] = Math.max(d[n]!, d[n - 1]!);
-      return d;
+    // Published at max(effect, publish time) (feed latency 0), never before the previous row's delivery.
+    const deliveryOf = data.byVenue.map((chunks) => {
+      let m = -Infinity;
+      return Float64Array.from(chunks.flatMap((c) => [...c.effNs].map((e, r) => (m = Math.max(m, e, c.pubNs[r]!)))));
     });
-    const fromBuilder: string[][] = venues.map(() => []);
-    const times: number[][] = venues.map(() => []);
-    const fromBuilderS: string[][] = venues.map(() => []);
-    const timesS: number[][] = venues.map(() => []);
+    // The effect time of the next book row after each row (NaN after the last).
+    const nextBookEff = effOf.map((e, v) => {
+      const out = new Float64Array(e.length).fill(NaN);
+      let next = NaN;
+      for (let n = e.length - 1; n >= 0; n--) {
+        out[n] = next;
+        if (kindOf[v]![n] !== Trade) next = e[n]!;
+      }
+      return out;
+    });
+    const exchangeWant: string[][] = venues.map(() => []);
+    const exchangeTimes: number[][] = venues.map(() => []);
+    const strategyWant: string[][] = venues.map(() => []);
+    const strategyTimes: number[][] = venues.map(() => []);
     const k = venues.map(() => 0);
     ds.forEachEventBatch((b) => {
       for (let i = 0; i < b.length; i++) {
@@ -206,31 +219,30 @@ describe('dataset book and the replay agree on the bundled capture', () => {
         if (v < 0 || !kept.has(b.kind[i]!)) continue;
         const n = k[v]!++;
         if (kindOf[v]![n] !== b.kind[i]) throw new Error(`venue ${v} row ${n}: the replay's row is not the dataset's`);
-        if (delivOf[v]![n + 1] !== delivOf[v]![n]) {
-          timesS[v]!.push(delivOf[v]![n]!);
-          fromBuilderS[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
+        if (b.kind[i] !== Trade && nextBookEff[v]![n] !== effOf[v]![n]) {
+          exchangeTimes[v]!.push(effOf[v]![n]!);
+          exchangeWant[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
         }
-        if (effOf[v]![n + 1] === effOf[v]![n]) continue;
-        times[v]!.push(effOf[v]![n]!);
-        fromBuilder[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
+        if (deliveryOf[v]![n + 1] !== deliveryOf[v]![n]) {
+          strategyTimes[v]!.push(deliveryOf[v]![n]!);
+          strategyWant[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
+        }
       }
     });
     expect(k).toEqual(effOf.map((e) => e.length));
-    const at = timelines(data);
-    const atS = timelines(data);
+    // Compared whole, but a difference is reported by its first index rather than as a huge diff.
+    const firstDiff = (xs: string[], want: string[]) => xs.findIndex((x, i) => x !== want[i]);
     for (let v = 0; v < venues.length; v++) {
-      const exchange: string[] = [];
-      const strategy: string[] = [];
-      for (const t of times[v]!) exchange.push(showBook(at(v, t).exchange, 10));
-      for (const t of timesS[v]!) strategy.push(showBook(atS(v, t).strategy, 10));
-      expect(times[v]!.length).toBeGreaterThan(10_000);
-      expect(timesS[v]!.length).toBeGreaterThan(10_000);
-      // Compared whole, but a difference is reported by its first index rather than as a huge diff.
-      const firstDiff = (xs: string[], ys: string[]) => xs.findIndex((x, i) => x !== ys[i]);
-      expect(firstDiff(exchange, fromBuilder[v]!), venues[v]!.exchange).toBe(-1);
-      expect(firstDiff(strategy, fromBuilderS[v]!), venues[v]!.exchange).toBe(-1);
-      expect(exchange.length).toBe(fromBuilder[v]!.length);
-      expect(strategy.length).toBe(fromBuilderS[v]!.length);
+      const exchangeAt = timelines(data);
+      const exchange = exchangeTimes[v]!.map((t) => showBook(exchangeAt(v, t).exchange, 10));
+      const strategyAt = timelines(data);
+      const strategy = strategyTimes[v]!.map((t) => showBook(strategyAt(v, t).strategy, 10));
+      expect(exchangeTimes[v]!.length).toBeGreaterThan(5_000);
+      expect(strategyTimes[v]!.length).toBeGreaterThan(10_000);
+      expect(firstDiff(exchange, exchangeWant[v]!), venues[v]!.exchange).toBe(-1);
+      expect(firstDiff(strategy, strategyWant[v]!), venues[v]!.exchange).toBe(-1);
+      expect(exchange.length).toBe(exchangeWant[v]!.length);
+      expect(strategy.length).toBe(strategyWant[v]!.length);
     }
   });
 

@@ -149,7 +149,7 @@ const STORY: Row[] = [
 describe('latency semantics on a hand-made dataset', () => {
   const story = makeDataset(STORY);
 
-  it('the dataset: origin at the first local time floored to the second, clock offset 1 ms, effect times never go back', () => {
+  it('the dataset: origin at the first local time floored to the second, clock offset 1 ms, each message at its exchange time', () => {
     const data = loadMarketData(story, [VENUE]);
     expect(data.originNs).toBe(T0);
     // one 10 s window of the recorder's clock model: its knot is the smallest local - exchange time, 1 ms
@@ -159,8 +159,12 @@ describe('latency semantics on a hand-made dataset', () => {
     expect([...data.byVenue[0]![0]!.pubNs]).toEqual([...data.byVenue[0]![0]!.exchNs]);
     const c = data.byVenue[0]![0]!;
     expect([...c.exchNs]).toEqual([10, 10, 10, 10, 20, 19, 30, 40].map((x) => x * MS));
-    // the late trade (19 ms, recorded after the 20 ms row) takes effect at 20 ms
-    expect([...c.effNs]).toEqual([10, 10, 10, 10, 20, 20, 30, 40].map((x) => x * MS));
+    // each message takes effect at its own exchange time: the late trade (19 ms, recorded after the 20 ms row) at 19 ms
+    expect([...c.effNs]).toEqual([10, 10, 10, 10, 20, 19, 30, 40].map((x) => x * MS));
+    // the exchange side applies the rows in exchange-time order: the trade before the 20 ms depth row
+    const x = data.exchangeOrder[0]![0]!;
+    expect([...x.exchNs]).toEqual([10, 10, 10, 10, 19, 20, 30, 40].map((x) => x * MS));
+    expect([...x.effNs]).toEqual([10, 10, 10, 10, 19, 20, 30, 40].map((x) => x * MS));
   });
 
   it('feed latency 0: the strategy sees each row at its effect time', () => {
@@ -444,6 +448,119 @@ describe('latency semantics on a hand-made dataset', () => {
         expect(new Set(r.orders.map((o) => o.arrivedNs - o.sentNs)).size).toBeGreaterThan(10);
       }
     });
+  });
+});
+
+describe('exchange-time order and per-message delivery', () => {
+  const limitBid = (price: number, size: number) =>
+    observer((ctx, n) => {
+      if (n === 0) ctx.submit({ venue: 0, side: BUY, type: 'limit', price, size });
+    });
+
+  // A sell print at 12 ms reached the recorder after the 16 ms depth row (delay 5 ms: local 17 ms).
+  const LATE_PRINT: Row[] = [
+    ...snapshot(10 * MS, [[100, 5]], [[101, 5]]),
+    level(16 * MS, -1, 101, 4),
+    trade(12 * MS, -1, 100, 10, 5 * MS),
+  ];
+
+  it('a print never fills an order that arrived after it: a bid arriving at 15 ms is not filled by the 12 ms print received late', () => {
+    const dir = makeDataset(LATE_PRINT);
+    const { strategy } = limitBid(100, 1);
+    const r = replay(dir, strategy, { latency: { feed: '0', order: '5ms', response: '0' } });
+    expect(r.orders[0]!.arrivedNs).toBe(15 * MS);
+    // (before: the print took effect at max(12, 16) = 16 ms and filled the bid: 10 printed, 5 ahead)
+    expect(r.fills).toEqual([]);
+  });
+
+  it('the same print fills a bid that arrived before it (at 11 ms): 10 printed, 5 ahead, 1 ours at 12 ms', () => {
+    const dir = makeDataset(LATE_PRINT);
+    const { strategy } = limitBid(100, 1);
+    const r = replay(dir, strategy, { latency: { feed: '0', order: '1ms', response: '0' } });
+    expect(r.fills.map((f) => [f.price, f.size, f.maker, f.exchangeTimeNs])).toEqual([[100, 1, true, 12 * MS]]);
+  });
+
+  it('a depth update received before the trade it reflects (same exchange time) does not move the queue twice: 7 ahead, not 4', () => {
+    // Our bid of 1 at 100 joins behind 10 at 10 ms. At 20 ms a sell of 3 prints at 100 and the level goes to 7;
+    // the depth row reached the recorder first. Trades go first at an equal exchange time, and the level's
+    // decrease less the trade already counted is 0: 7 stay ahead. A print of 5 at 30 ms leaves 2 ahead and no
+    // fill (it filled 1 before, with 4 ahead); a print of 3 at 40 ms gives 1 to us.
+    const dir = makeDataset([
+      ...snapshot(10 * MS, [[100, 10]], [[101, 5]]),
+      level(20 * MS, 1, 100, 7, 1 * MS),
+      trade(20 * MS, -1, 100, 3, 2 * MS),
+      trade(30 * MS, -1, 100, 5),
+      trade(40 * MS, -1, 100, 3),
+    ]);
+    for (const queue of [new RiskAverseQueue(), ProbabilisticQueue.power(2)]) {
+      const { strategy } = limitBid(100, 1);
+      const r = replay(dir, strategy, { latency: { latency: '0' }, queue });
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[100, 1, 40 * MS]]);
+    }
+  });
+
+  // 100 messages of 5 book rows each, 10 ms apart (one exchange time per message).
+  const MULTI: Row[] = [...snapshot(10 * MS, [[100, 50]], [[101, 50]])];
+  for (let m = 1; m <= 100; m++) {
+    for (let k = 0; k < 5; k++) {
+      MULTI.push({ t: 10 * MS + m * 10 * MS, kind: EventKind.BookLevel, side: -1, price: 101 + k, size: 1 + ((m + k) % 4), flags: k === 4 ? Flag.MessageEnd : 0 });
+    }
+  }
+
+  it('lognormal feed: one draw per message, every row of a message delivered at once, the delays exactly the seeded draws', () => {
+    const dir = makeDataset(MULTI);
+    const at: number[] = [];
+    const strategy: Strategy = {
+      onBook(ctx) {
+        at.push(ctx.now());
+      },
+    };
+    const L = 'lognormal:p50=1ms,p99=5ms';
+    replay(dir, strategy, { latency: { feed: L }, seed: 3 });
+    // The same model with the same seed, drawn once per message in order (snapshot first), each at
+    // max(its exchange time + draw, the previous delivery).
+    const model = buildVenueLatency({ feed: L }, createRng(3), 1 * MS).feed;
+    const want: number[] = [];
+    let last = -Infinity;
+    for (let m = 0; m <= 100; m++) {
+      const t = 10 * MS + m * 10 * MS;
+      last = Math.max(last, t + model.sample(t, 1 * MS));
+      want.push(last);
+    }
+    expect(at).toEqual(want);
+    const delays = want.map((x, m) => x - (10 * MS + m * 10 * MS)).sort((a, b) => a - b);
+    // The median delivered delay is the model's (p50 1 ms), not the largest of 5 draws (before: about 2 ms).
+    expect(delays[50]! / MS).toBeGreaterThan(0.8);
+    expect(delays[50]! / MS).toBeLessThan(1.25);
+  });
+
+  it('a timer falling inside a message never runs between its rows: 4 trade rows of one message are seen together', () => {
+    // One trade message of 4 rows at 20 ms, then nothing; timers every 0.05 ms from 20 to 30 ms.
+    const rows: Row[] = [...snapshot(10 * MS, [[100, 5]], [[101, 5]])];
+    for (let k = 0; k < 4; k++) rows.push({ t: 20 * MS, kind: EventKind.Trade, side: 1, price: 101, size: 0.1, flags: k === 3 ? Flag.MessageEnd : 0 });
+    rows.push(level(40 * MS, -1, 101, 4));
+    const dir = makeDataset(rows);
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const seen: string[] = [];
+      const strategy: Strategy = {
+        onBook(ctx) {
+          if (seen.length === 0) for (let i = 0; i <= 200; i++) ctx.setTimer(20 * MS + i * 50_000);
+          seen.push('book');
+        },
+        onTrade(ctx) {
+          seen.push(`trade@${ctx.now()}`);
+        },
+        onTimer() {
+          seen.push('timer');
+        },
+      };
+      replay(dir, strategy, { latency: { feed: 'lognormal:p50=1ms,p99=5ms' }, seed });
+      const first = seen.findIndex((x) => x.startsWith('trade'));
+      const trades = seen.slice(first, first + 4);
+      expect(trades.every((x) => x === trades[0])).toBe(true);
+      expect(trades[0]!.startsWith('trade@')).toBe(true);
+      expect(seen.filter((x) => x.startsWith('trade')).length).toBe(4);
+    }
   });
 });
 

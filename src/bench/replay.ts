@@ -11,17 +11,18 @@ function fmt(n: number): string {
 
 /** The data repeated `times` times back to back in time (each copy shifted by the span plus 1 s). */
 function repeated(data: MarketData, times: number): MarketData {
-  const span = Math.max(...data.byVenue.map((cs) => (cs.length ? cs[cs.length - 1]!.effNs[cs[cs.length - 1]!.length - 1]! : 0))) + 1e9;
+  const span = Math.max(...data.exchangeOrder.map((cs) => (cs.length ? cs[cs.length - 1]!.effNs[cs[cs.length - 1]!.length - 1]! : 0))) + 1e9;
   const shift = (c: MarketChunk, by: number): MarketChunk => {
     const add = (a: Float64Array) => a.map((x) => x + by);
     return { ...c, effNs: add(c.effNs), exchNs: add(c.exchNs), localNs: add(c.localNs), pubNs: add(c.pubNs) };
   };
-  const byVenue = data.byVenue.map((cs) => {
-    const out: MarketChunk[] = [];
-    for (let k = 0; k < times; k++) for (const c of cs) out.push(k === 0 ? c : shift(c, k * span));
-    return out;
-  });
-  return { ...data, byVenue, rows: data.rows * times };
+  const copies = (chunks: MarketChunk[][]) =>
+    chunks.map((cs) => {
+      const out: MarketChunk[] = [];
+      for (let k = 0; k < times; k++) for (const c of cs) out.push(k === 0 ? c : shift(c, k * span));
+      return out;
+    });
+  return { ...data, byVenue: copies(data.byVenue), exchangeOrder: copies(data.exchangeOrder), rows: data.rows * times };
 }
 
 function scan(data: MarketData): number {

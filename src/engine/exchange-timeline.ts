@@ -1,7 +1,9 @@
 // The exchange timeline: each venue's recorded rows change its exchange-side book at their effect time
 // (market-data.ts), and the venue's SimulatedVenue matches the strategy's orders against that book and keeps
-// the account the exchange knows. Rows of one venue are applied in recorded order; across venues by effect
-// time, the lower venue index first at equal times (docs/replay.md).
+// the account the exchange knows. Rows of one venue are applied in exchange-time order (market-data.ts
+// exchangeOrder); across venues by effect time, the lower venue index first at equal times (docs/replay.md).
+// All rows of one message share one effect time, so nothing (an order, a response, a timer, another venue's
+// rows) runs between them: every break below compares that one time.
 //
 // Hot path (run): no allocation per row. Bounds come in a typed array and the queue's head time is read from
 // one, because doubles passed to or returned from a call V8 does not inline are boxed; book rows go through
@@ -53,7 +55,7 @@ export class ExchangeTimeline {
     onUpdate: (venue: number, u: ExchangeUpdate) => void,
   ) {
     const V = data.venues.length;
-    this.rows = data.byVenue;
+    this.rows = data.exchangeOrder;
     this.books = data.venues.map(() => new StreamBook());
     this.accounts = venues.map((s) => new Account(s.spec, s.initialBalances));
     this.sims = data.venues.map((_, v) => {

@@ -1,12 +1,15 @@
 // Market data decoded once for a run (or a whole sweep): the rows of the chosen streams as typed arrays,
-// in recorded order, with each row's exchange-side effect time.
+// once in recorded (receive) order for the strategy's feed, once in exchange-time order for the exchange side.
 //
-// The exchange timeline: each venue's rows take effect at the exchange in recorded (receive) order, each at
-// effNs = max(its exch_ts, the venue's previous row's effNs). Trade, depth and ticker channels are
-// independent at the exchange, so their true relative order is unknowable; the order the recorder saw them
-// in is the best evidence, and an exchange clock never runs backwards. Venues are separate matching engines,
-// so one venue's times never hold back another's. Rows without an exchange time (Flag.NoExchangeTime) take
-// the venue's previous effNs (or their local time, before any).
+// Effect time (docs/replay.md, "Exchange-time order"): all rows of one exchange message (rows up to
+// Flag.MessageEnd) share one effect time, the message's exchange time (the largest exch_ts of its rows), raised
+// to the previous message of the same channel if that one was later: a channel (the trade stream, the book
+// stream) is one connection whose order is the exchange's own order, so a channel never runs backwards. Across
+// a venue's channels, messages take effect in effect-time order: at an equal time trades go before book rows
+// (a depth update stamped at the trade's time already reflects it, so the trade must reach the queue first and
+// SimulatedVenue subtracts it from the level's decrease: no double count), then received order. Rows without
+// an exchange time (Flag.NoExchangeTime) take their channel's previous effect time (else the venue's, else
+// their local time). Venues are separate matching engines, so one venue's times never hold back another's.
 import { openDataset, type Dataset } from '../data/reader.js';
 import { ClockModelBuilder, measuresClock, type ClockModel } from '../data/clock-model.js';
 import { EventKind, Flag } from '../data/types.js';
@@ -19,7 +22,7 @@ export interface MarketChunk {
   flags: Uint16Array;
   price: Float64Array;
   size: Float64Array;
-  /** Exchange-side effect time (non-decreasing within the venue), ns since the origin. */
+  /** Exchange-side effect time of the row's message (non-decreasing within its channel), ns since the origin. */
   effNs: Float64Array;
   /** The row's own exchange time and receive time, ns since the origin. */
   exchNs: Float64Array;
@@ -33,8 +36,10 @@ export interface MarketData {
   venues: VenueRef[];
   /** Dataset origin in ns since epoch: relative times are measured from here. */
   originNs: bigint;
-  /** Each venue's rows in recorded order, in chunks (one per dataset batch). */
+  /** Each venue's rows in recorded (receive) order, in chunks: what the strategy's feed delivers. */
   byVenue: MarketChunk[][];
+  /** Each venue's rows in exchange-time order (effNs non-decreasing), in chunks: what the exchange side applies. */
+  exchangeOrder: MarketChunk[][];
   rows: number;
   /** The recorder's clock against the exchanges' (src/data/clock-model.ts): one model for the dataset,
    *  estimated over every stream's rows, so every venue is corrected alike. */
@@ -56,7 +61,6 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
   const byVenue: MarketChunk[][] = venues.map(() => []);
   const clock = new ClockModelBuilder();
   const counts = new Int32Array(venues.length);
-  const eff = new Array<number>(venues.length).fill(-Infinity);
   let rows = 0;
   ds.forEachEventBatch((b) => {
     counts.fill(0);
@@ -75,9 +79,6 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
       const flags = b.flags[i]!;
       const exch = b.exchNs[i]!;
       const local = b.localNs[i]!;
-      if (!(flags & Flag.NoExchangeTime)) {
-        if (exch > eff[v]!) eff[v] = exch;
-      } else if (eff[v] === -Infinity) eff[v] = local;
       const c = chunks[v]!;
       const k = fill[v]!++;
       c.kind[k] = kind;
@@ -85,7 +86,6 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
       c.flags[k] = flags;
       c.price[k] = b.price[i]!;
       c.size[k] = b.size[i]!;
-      c.effNs[k] = eff[v]!;
       c.exchNs[k] = exch;
       c.localNs[k] = local;
       c.pubNs[k] = b.pubNs[i]!;
@@ -99,11 +99,14 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
     // Cut-off segments are read up to their last complete batch; say so rather than hide it.
     for (const p of ds.problems) process.stderr.write(`warning: ${p.message}\n`);
   }
+  const received = byVenue.map(concat);
+  for (const c of received) if (c) setEffectTimes(c);
   return {
     dir,
     venues,
     originNs: ds.originNs,
-    byVenue,
+    byVenue: received.map((c) => (c ? [c] : [])),
+    exchangeOrder: received.map((c) => (c ? [exchangeTimeOrder(c)] : [])),
     rows,
     clock: clock.finish(),
     markets: venues.map((v) => ds.streams[ds.findStream(v.exchange, v.symbol)]!.market),
@@ -123,4 +126,94 @@ function newChunk(n: number): MarketChunk {
     localNs: new Float64Array(n),
     pubNs: new Float64Array(n),
   };
+}
+
+const K_TRADE = EventKind.Trade;
+const F_END = Flag.MessageEnd;
+const F_NO_EXCH = Flag.NoExchangeTime;
+
+/** One chunk holding `chunks`' rows in order (null when there are none). */
+function concat(chunks: MarketChunk[]): MarketChunk | null {
+  if (chunks.length === 0) return null;
+  if (chunks.length === 1) return chunks[0]!;
+  const out = newChunk(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.kind.set(c.kind, at);
+    out.side.set(c.side, at);
+    out.flags.set(c.flags, at);
+    out.price.set(c.price, at);
+    out.size.set(c.size, at);
+    out.exchNs.set(c.exchNs, at);
+    out.localNs.set(c.localNs, at);
+    out.pubNs.set(c.pubNs, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The end (exclusive) of the message starting at row `i`: after its MessageEnd row, or at a change of channel. */
+function messageEnd(c: MarketChunk, i: number): number {
+  const trade = c.kind[i] === K_TRADE;
+  let j = i;
+  while (j < c.length && (c.kind[j] === K_TRADE) === trade) {
+    if (c.flags[j++]! & F_END) break;
+  }
+  return j;
+}
+
+/** effNs of every row: its message's exchange time, never before its channel's previous message (see the top). */
+function setEffectTimes(c: MarketChunk): void {
+  let lastTrade = -Infinity;
+  let lastBook = -Infinity;
+  let lastAny = -Infinity;
+  for (let i = 0; i < c.length; ) {
+    const end = messageEnd(c, i);
+    const trade = c.kind[i] === K_TRADE;
+    let t = -Infinity;
+    for (let j = i; j < end; j++) if (!(c.flags[j]! & F_NO_EXCH) && c.exchNs[j]! > t) t = c.exchNs[j]!;
+    const channelLast = trade ? lastTrade : lastBook;
+    if (t === -Infinity) t = channelLast > -Infinity ? channelLast : lastAny > -Infinity ? lastAny : c.localNs[i]!;
+    if (channelLast > t) t = channelLast;
+    for (let j = i; j < end; j++) c.effNs[j] = t;
+    if (trade) lastTrade = t;
+    else lastBook = t;
+    if (t > lastAny) lastAny = t;
+    i = end;
+  }
+}
+
+/**
+ * The rows of `c` (received order, effNs set) in exchange-time order: the trade and the book channel merged
+ * message by message, by effect time, trades first at an equal time, then received order. Each channel keeps
+ * its received order (its effNs never decrease) and a message's rows stay together, in their order.
+ */
+function exchangeTimeOrder(c: MarketChunk): MarketChunk {
+  const out = newChunk(c.length);
+  const nextOf = (i: number, trade: boolean): number => {
+    while (i < c.length && (c.kind[i] === K_TRADE) !== trade) i = messageEnd(c, i);
+    return i;
+  };
+  let ti = nextOf(0, true);
+  let bi = nextOf(0, false);
+  let at = 0;
+  while (ti < c.length || bi < c.length) {
+    const takeTrade = bi >= c.length || (ti < c.length && c.effNs[ti]! <= c.effNs[bi]!);
+    const i = takeTrade ? ti : bi;
+    const end = messageEnd(c, i);
+    for (let j = i; j < end; j++, at++) {
+      out.kind[at] = c.kind[j]!;
+      out.side[at] = c.side[j]!;
+      out.flags[at] = c.flags[j]!;
+      out.price[at] = c.price[j]!;
+      out.size[at] = c.size[j]!;
+      out.effNs[at] = c.effNs[j]!;
+      out.exchNs[at] = c.exchNs[j]!;
+      out.localNs[at] = c.localNs[j]!;
+      out.pubNs[at] = c.pubNs[j]!;
+    }
+    if (takeTrade) ti = nextOf(end, true);
+    else bi = nextOf(end, false);
+  }
+  return out;
 }

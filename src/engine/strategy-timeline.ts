@@ -1,6 +1,8 @@
-// The strategy timeline's market data: each venue's rows reach the strategy at effect time + feed latency,
-// in recorded order (the feed connection never reorders: a row is delivered at max(its time, the previous
-// row's delivery)), and change the strategy's own copy of the book before its callbacks run.
+// The strategy timeline's market data: each venue's messages reach the strategy at effect time + feed latency,
+// in recorded order (the feed connection never reorders: a message is delivered at max(its time, the previous
+// message's delivery)), and change the strategy's own copy of the book before its callbacks run. One latency
+// draw per exchange message (rows up to Flag.MessageEnd): all its rows are delivered at once, and nothing
+// (a response, a timer, another venue's data) runs between them (docs/replay.md, "Per-message delivery").
 //
 // The recorded delay is measured from the row's effect time, not its own exchange time: a row that took
 // effect after its exch_ts (recorded behind a later row of another channel) already waited until effNs, so
@@ -107,7 +109,7 @@ export class StrategyTimeline {
     this.ctx = ctx;
   }
 
-  /** Row r of chunk c is venue v's next row: sets next[v] (no return value: it would be boxed). */
+  /** Row r of chunk c starts venue v's next message: sets next[v] (no return value: it would be boxed). */
   private schedule(v: number, c: MarketChunk | undefined, r: number): void {
     if (!c) {
       this.next[v] = Infinity;
@@ -144,20 +146,29 @@ export class StrategyTimeline {
     // strategy's callbacks do can deliver market data.
     let chunk = this.chunkAt[v]!;
     let nextRow = this.rowAt[v]!;
+    // run() starts and stops only at message starts: inside a message, its rows go on at the same time.
+    let inMessage = false;
     for (;;) {
       const t = next[v]!;
-      const qT = queueHead[0]!;
-      if (t === Infinity || t >= exchangeT || t > qT || (t === qT && queue.peekClass() === ORDER_ARRIVAL)) break;
-      if (t > otherT || (t === otherT && otherV < v)) break;
-      clock[0] = t;
+      if (!inMessage) {
+        const qT = queueHead[0]!;
+        if (t === Infinity || t >= exchangeT || t > qT || (t === qT && queue.peekClass() === ORDER_ARRIVAL)) break;
+        if (t > otherT || (t === otherT && otherV < v)) break;
+        clock[0] = t;
+      }
       const c = rows[chunk]!;
       const r = nextRow;
+      // The message goes on at t unless this row ends it (MessageEnd, a change of channel or the data's last row:
+      // market-data.ts cuts messages the same way).
+      inMessage = (c.flags[r]! & F_MESSAGE_END) === 0;
       if (r + 1 < c.length) {
+        if (inMessage && (c.kind[r + 1] === K_TRADE) !== (c.kind[r] === K_TRADE)) inMessage = false;
         nextRow = r + 1;
-        this.schedule(v, c, nextRow);
+        if (!inMessage) this.schedule(v, c, nextRow);
       } else {
         chunk++;
         nextRow = 0;
+        inMessage = false;
         this.schedule(v, rows[chunk], 0);
       }
       if (c.kind[r] === K_TRADE) {
