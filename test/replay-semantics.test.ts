@@ -635,7 +635,7 @@ describe('the built-in strategies on the bundled capture', () => {
     it('market-maker at 1 ms, run twice: the same fills, orders and summary', async () => {
       const a = await session.runOnce(opts('market-maker', { latency: '1ms' }));
       const b = await session.runOnce(opts('market-maker', { latency: '1ms' }));
-      expect(a.result.fills.length).toBe(112);
+      expect(a.result.fills.length).toBe(108);
       expect(b.result.fills).toEqual(a.result.fills);
       expect(b.result.orders).toEqual(a.result.orders);
       expect(b.result.equity).toEqual(a.result.equity);

@@ -89,12 +89,15 @@ export function forEachBatch(file: string, onBatch: (batch: RecordBatch) => void
 
 /**
  * Datasets shipped in git (the bundled one) keep each segment gzipped as `<name>.gz` to stay small;
- * the first reader unpacks it beside the original name. Returns false if neither file exists.
+ * the first reader unpacks it beside the original name, and unpacks it again when the .gz is newer than that
+ * copy. Returns false if neither file exists.
  */
 export function ensureUnpacked(file: string): boolean {
-  if (fs.existsSync(file)) return true;
   const gz = `${file}.gz`;
-  if (!fs.existsSync(gz)) return false;
+  const hasGz = fs.existsSync(gz);
+  // An unpacked copy older than its .gz is stale (a pull or checkout brought a new bundled dataset): unpack again.
+  if (fs.existsSync(file) && !(hasGz && fs.statSync(gz).mtimeMs > fs.statSync(file).mtimeMs)) return true;
+  if (!hasGz) return false;
   // Worker threads share the pid: the thread id keeps their temporary files apart.
   const tmp = `${file}.unpacking-${process.pid}-${threadId}`;
   fs.writeFileSync(tmp, zlib.gunzipSync(fs.readFileSync(gz)));
