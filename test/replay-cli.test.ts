@@ -32,6 +32,33 @@ describe('latencylab replay', () => {
     let fees = 0;
     for (const f of fills.getChild('fee')!.toArray() as Float64Array) fees += f;
     expect(fees).toBeCloseTo(summary.fees_paid, 6);
+    // run.json: what latencylab audit needs to find the run's market data again.
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'))).toEqual({
+      format: 'latencylab-run',
+      dataset: path.resolve(path.dirname(path.dirname(__filename)), 'datasets/binance-2024-08-08'),
+      strategy: 'perp-leads-spot',
+      params: {},
+      venues: [
+        { exchange: 'binance-spot', symbol: 'BTCUSDT' },
+        { exchange: 'binance-usdm', symbol: 'BTCUSDT' },
+      ],
+      latency: '1ms',
+      seed: 1,
+      queue: 'risk-averse',
+      markout_horizon_ms: 1000,
+    });
+  });
+
+  it('--audit prints the audit after the summary, and needs --out', () => {
+    const out = path.join(tempDir(), 'run');
+    const r = cli('replay', '--strategy', 'market-maker', '--latency', '1ms', '--out', out, '--audit');
+    expect(r.status).toBe(0);
+    const at = r.stdout.indexOf('audit: market-maker');
+    expect(at).toBeGreaterThan(r.stdout.indexOf('accounting reconciles with the fills: yes'));
+    expect(r.stdout.slice(at)).toContain('maker fills 111: 0 unsupported (0.0%), PnL 0.0000');
+    const bad = cli('replay', '--strategy', 'market-maker', '--audit');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--audit needs --out <dir>');
   });
 
   it('--json gives the same numbers twice (deterministic), and --param runs the strategy on ETH', () => {

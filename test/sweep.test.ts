@@ -147,6 +147,9 @@ describe('latencylab sweep', () => {
       { param_set: 0, label: 'fast=5', net: atLowest, gross: grossNever },
       { param_set: 1, label: 'fast=10', net: atLowest, gross: grossNever },
     ]);
+    // Binance exchange times are in ms; 0 and 1ms are one resolution apart, so no warning.
+    expect(s.exchange_time_resolution).toEqual([{ exchange: 'binance-usdm', symbol: 'BTCUSDT', resolution_ns: 1_000_000 }]);
+    expect(s.resolution_warnings).toEqual([]);
   });
 
   it('gives byte-identical results with 1 and 2 workers', () => {
@@ -222,6 +225,41 @@ describe('latencylab sweep', () => {
     expect(j.results).toHaveLength(4);
     expect(j.results.map((x: { fast: number }) => x.fast)).toEqual([5, 5, 10, 10]);
     expect(fs.readFileSync(path.join(out, 'results.csv'), 'utf8')).toBe(fs.readFileSync(path.join(out2, 'results.csv'), 'utf8'));
+    expect(j.exchange_time_resolution).toEqual([{ exchange: 'binance-usdm', symbol: 'BTCUSDT', resolution_ns: 1_000_000 }]);
+    expect(j.resolution_warnings).toEqual([]);
+  });
+
+  it('warns next to latencies closer together than the exchange-time resolution (text, --json, summary.json, report.html)', () => {
+    const out = tempDir('latencylab-sweep-res-');
+    const args = ['sweep', '--dataset', DATASET, '--strategy', 'ma-crossover', '--latency', '0,100us,500us,1ms,2ms', '--workers', '1'];
+    const r = cli(...args, '--out', out);
+    expect(r.code).toBe(0);
+    const text = '0 and 100us differ by 100us, less than the exchange-time resolution (1ms on binance-usdm BTCUSDT): ' +
+      'the data cannot tell these latencies apart, and their results may be identical';
+    expect(r.stdout).toContain(`  warning: ${text}\n`);
+    expect(r.stdout.match(/^ {2}warning: /gm)).toHaveLength(3);
+    // The points inside a warning are marked "*" beside their latency: 0, 100us, 500us, 1ms, not 2ms.
+    const marked = r.stdout.split('\n').filter((l) => /^\s+\d+ {2}\S+ \*/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+    expect(marked).toEqual(['0', '100us', '500us', '1ms']);
+    expect(r.stdout).toMatch(/^\s+4 {2}2ms {3}/m);
+    const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(s.resolution_warnings.map((w: { low: string; high: string; resolution_ns: number; venues: string[] }) => [w.low, w.high, w.resolution_ns, w.venues])).toEqual([
+      ['0', '100us', 1_000_000, ['binance-usdm BTCUSDT']],
+      ['100us', '500us', 1_000_000, ['binance-usdm BTCUSDT']],
+      ['500us', '1ms', 1_000_000, ['binance-usdm BTCUSDT']],
+    ]);
+    expect(s.resolution_warnings[0].text).toBe(text);
+    // Identical results, as the warning says, at 0, 100us and 500us.
+    const nets = s.points.map((p: { summary: { net_pnl: number } }) => p.summary.net_pnl);
+    expect(nets[1]).toBe(nets[0]);
+    expect(nets[2]).toBe(nets[0]);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Resolution warnings</h2>');
+    expect(html.match(/<li class="res-warn">/g)).toHaveLength(3);
+    expect(html.match(/⚠ below resolution<\/span>/g)).toHaveLength(4);
+    expect(html).toContain('<td>Exchange-time resolution</td><td>binance-usdm BTCUSDT: 1ms</td>');
+    const j = JSON.parse(cli(...args, '--out', tempDir('latencylab-sweep-res-json-'), '--json').stdout);
+    expect(j.resolution_warnings).toEqual(s.resolution_warnings);
   });
 
   it('fixes a leg given on its own and says which legs vary', () => {

@@ -7,6 +7,7 @@ import { registerReplayCommand } from './replay-command.js';
 import { registerSweepCommand } from './sweep-command.js';
 import { registerExchangeSimCommand } from './exchange-sim-command.js';
 import { registerRecordCommand } from './record-command.js';
+import { registerAuditCommand } from './audit-command.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDatasetCommands(program);
   registerReplayCommand(program);
   registerSweepCommand(program);
+  registerAuditCommand(program);
   registerExchangeSimCommand(program);
   registerRecordCommand(program);
   return program;

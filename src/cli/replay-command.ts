@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { auditRunDir, formatAudit, type RunFile } from './audit-command.js';
 import { runOnce, type RunOptions, type RunSummary } from '../engine/session.js';
 import type { ReplayResult } from '../engine/replay.js';
 import { formatTimeNs } from '../data/time.js';
@@ -161,11 +162,37 @@ export function registerReplayCommand(program: Command): void {
     .description('replay a strategy over a dataset at given latencies: PnL, fees, fills, drawdown (units: 0, 250us, 1ms, 1.5ms, 2s)')
     .option('--latency <d>', 'one-way distance to the exchange: sets feed, order and response latency (e.g. 1ms, or lognormal:p50=1ms,p99=5ms)', '0')
     .option('--json', 'print the summary as JSON')
-    .option('--out <dir>', 'write fills, orders and the PnL curve as Arrow, and summary.json');
-  addRunOptions(cmd).action(async (o: RunCliOptions & { json?: boolean; out?: string }) => {
+    .option('--out <dir>', 'write fills, orders and the PnL curve as Arrow, summary.json and run.json')
+    .option('--audit', 'after the summary, audit the fills (needs --out; see latencylab audit)');
+  addRunOptions(cmd).action(async (o: RunCliOptions & { json?: boolean; out?: string; audit?: boolean }) => {
+    if (o.audit && !o.out) throw new Error('--audit needs --out <dir> (the audit reads the run folder)');
     const opts = toRunOptions(o, o.latency, o.param ?? {});
     const { result, summary, originNs } = await runOnce(opts);
-    if (o.out) writeRunOutput(o.out, result, summary, originNs);
-    process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary) + (o.out ? `\n  written to ${o.out}` : '')) + '\n');
+    if (o.out) {
+      writeRunOutput(o.out, result, summary, originNs);
+      const run: RunFile = {
+        format: 'latencylab-run',
+        dataset: path.resolve(opts.dataset),
+        strategy: opts.strategy,
+        params: opts.params,
+        venues: summary.venues.map((v) => {
+          const [exchange, symbol] = v.split(' ');
+          return { exchange: exchange!, symbol: symbol! };
+        }),
+        latency: o.latency ?? '0',
+        seed: opts.seed,
+        queue: opts.queue,
+        markout_horizon_ms: summary.markout_horizon_ms,
+      };
+      fs.writeFileSync(path.join(o.out, 'run.json'), JSON.stringify(run, null, 2) + '\n');
+    }
+    if (!o.audit) {
+      process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary) + (o.out ? `\n  written to ${o.out}` : '')) + '\n');
+      return;
+    }
+    const { run, report } = auditRunDir(o.out!);
+    process.stdout.write(
+      (o.json ? JSON.stringify({ summary, audit: report }, null, 2) : `${formatSummary(summary)}\n  written to ${o.out}\n\n${formatAudit(run, report)}`) + '\n',
+    );
   });
 }

@@ -32,6 +32,7 @@ import {
   type SweepSummaryFile,
 } from '../report/sweep-results.js';
 import { renderSweepReport } from '../report/sweep-html.js';
+import { exchangeTimeResolutions, resolutionWarnings } from '../report/resolution.js';
 
 export interface SweepCliOptions extends RunCliOptions {
   latency: string;
@@ -205,6 +206,10 @@ export async function runSweep(o: SweepCliOptions): Promise<{ file: SweepSummary
   if (o.rateLimit !== undefined) parseRateLimit(o.rateLimit);
   // Unpack .arrow.gz segments here, once, before threads would race to do it.
   for (const s of ds.segments) ensureUnpacked(path.join(base.dataset, s.events));
+  // The exchange-time resolution of every venue the grid replays (one pass over the events table).
+  const streams = [...new Set(prepared.flatMap((p) => p.venues.map((v) => ds.findStream(v.exchange, v.symbol))))].sort((a, b) => a - b);
+  const resolution = exchangeTimeResolutions(ds, streams);
+  const warnings = resolutionWarnings(latencies, resolution);
 
   const param_types: Record<string, ParamType> = {};
   for (const [k, spec] of Object.entries(prepared[0]!.def.params)) param_types[k] = spec.type;
@@ -274,6 +279,8 @@ export async function runSweep(o: SweepCliOptions): Promise<{ file: SweepSummary
     rate_limit: o.rateLimit ?? null,
     grid,
     break_even: breakEvens(grid, results),
+    exchange_time_resolution: resolution,
+    resolution_warnings: warnings,
     points: results,
   };
   const outDir = o.out;
@@ -291,11 +298,13 @@ function printTable(file: SweepSummaryFile): string {
   const cur = points[0]!.summary.currency;
   const head = ['point', 'latency', ...grid.varying_params, `gross ${cur}`, `fees ${cur}`, `net ${cur}`, 'orders', 'fills', 'fill%', 'maker%', `max dd`, 'sharpe', 'markout bp'];
   const rows = [head];
+  // A point whose latency is in a resolution warning is marked "*" next to its latency.
+  const unresolved = new Set(file.resolution_warnings.flatMap((w) => [w.low_ns, w.high_ns]));
   for (const p of points) {
     const s = p.summary;
     rows.push([
       String(p.index),
-      latencyText(p.latency_ns),
+      latencyText(p.latency_ns) + (unresolved.has(p.latency_ns) ? ' *' : ''),
       ...grid.varying_params.map((k) => String(s.params[k])),
       s.gross_pnl.toFixed(4),
       s.fees_paid.toFixed(4),
@@ -312,6 +321,10 @@ function printTable(file: SweepSummaryFile): string {
   const right = head.map((_, c) => c !== 1 && !(c >= 2 && c < 2 + grid.varying_params.length));
   const lines = [table(rows, right), '', 'break-even latency (net PnL <= 0, interpolated; gross = before fees):'];
   for (const b of file.break_even) lines.push(`  ${b.label}: net ${b.net.text}; gross ${b.gross.text}`);
+  if (file.resolution_warnings.length) {
+    lines.push('', '* resolution warnings (latencies closer together than the data\'s exchange-time resolution):');
+    for (const w of file.resolution_warnings) lines.push(`  warning: ${w.text}`);
+  }
   return lines.join('\n');
 }
 
@@ -342,6 +355,8 @@ export function registerSweepCommand(program: Command): void {
         decode_seconds: +decode.toFixed(3),
         grid: file.grid,
         break_even: file.break_even,
+        exchange_time_resolution: file.exchange_time_resolution,
+        resolution_warnings: file.resolution_warnings,
         results: rows,
       };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');

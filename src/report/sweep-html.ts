@@ -76,6 +76,12 @@ export function renderSweepReport(file: SweepSummaryFile): string {
     ['Fees', `${first.fees.join('; ')}${file.fees ? ' (set with --fees)' : ' (each exchange\'s base tier)'}`],
     ['Rate limits', first.rate_limits.join('; ')],
     ['Currency', `${cur} (PnL of every venue in the first venue's quote currency)`],
+    [
+      'Exchange-time resolution',
+      file.exchange_time_resolution
+        .map((r) => `${r.exchange} ${r.symbol}: ${r.resolution_ns === null ? 'unknown (no exchange times)' : latencyText(r.resolution_ns)}`)
+        .join('; ') || 'unknown',
+    ],
     ['Points', `${points.length} = ${latencies.length} latenc${latencies.length === 1 ? 'y' : 'ies'} × ${sets.length} parameter set${sets.length === 1 ? '' : 's'}`],
   ];
 
@@ -96,9 +102,17 @@ export function renderSweepReport(file: SweepSummaryFile): string {
   // Every point replays the same events unless a parameter changes the venues; then the column matters.
   if (points.every((p) => p.summary.events === first.events)) hidden.add('events');
   const shown = resultColumns(grid, points).filter((c) => !hidden.has(c.name));
+  // Latencies in a resolution warning carry a mark beside them, its text as the tooltip.
+  const warnedAt = new Map<number, string[]>();
+  for (const w of file.resolution_warnings) {
+    for (const ns of [w.low_ns, w.high_ns]) warnedAt.set(ns, [...(warnedAt.get(ns) ?? []), w.text]);
+  }
   const cell = (name: string, v: unknown): string => {
     if (typeof v !== 'number') return esc(String(v));
-    if (name === 'latency_ns') return latencyText(v);
+    if (name === 'latency_ns') {
+      const w = warnedAt.get(v);
+      return w ? `${latencyText(v)} <span class="res-warn" title="${esc(w.join('\n'))}">⚠ below resolution</span>` : latencyText(v);
+    }
     if (/pnl|fees_paid|max_drawdown/.test(name)) return fmt(v, 4);
     if (/ratio|share/.test(name)) return pct(v);
     if (name === 'traded_volume') return fmt(v, 2);
@@ -165,6 +179,7 @@ td.be { font-weight: 600; }
 .legend .ln { display: inline-block; width: 22px; border-top: 2px solid #5b6470; vertical-align: middle; margin-right: 6px; }
 .legend .ln.dash { border-top-style: dashed; }
 .scroll { overflow-x: auto; }
+.res-warn { color: #9a5b00; }
 </style>
 </head>
 <body>
@@ -175,7 +190,16 @@ td.be { font-weight: 600; }
 ${facts.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('\n')}
 </table>
 
-<h2>Break-even latency</h2>
+${
+  file.resolution_warnings.length
+    ? `<h2>Resolution warnings</h2>
+<p class="note">Adjacent swept latencies closer together than the exchange-time resolution of the data: the replay cannot tell them apart. These points are marked ⚠ in the results table.</p>
+<ul id="resolution-warnings">
+${file.resolution_warnings.map((w) => `<li class="res-warn">${esc(w.text)}</li>`).join('\n')}
+</ul>
+`
+    : ''
+}<h2>Break-even latency</h2>
 <p class="note">The lowest latency at which PnL is ≤ 0, linearly interpolated between the two grid points around it (${esc(cur)}).</p>
 <div class="scroll"><table class="grid">
 <tr><th>parameter set</th><th>net PnL at ${esc(latencies[0]!.label)}</th><th>gross PnL at ${esc(latencies[0]!.label)}</th><th>net break-even</th><th>gross break-even (before fees)</th></tr>

@@ -3,6 +3,7 @@
 import { Bool, Table, Utf8, makeVector, vectorFromArray, tableToIPC, type Vector } from 'apache-arrow';
 import type { RunSummary } from '../engine/session.js';
 import { formatDurationNs } from '../data/time.js';
+import type { ResolutionWarning, StreamResolution } from './resolution.js';
 
 export type ParamValue = number | string | boolean;
 export type ParamType = 'number' | 'string' | 'boolean';
@@ -58,6 +59,10 @@ export interface SweepSummaryFile {
   rate_limit: string | null;
   grid: SweepGrid;
   break_even: BreakEven[];
+  /** Each swept venue's exchange-time resolution (src/report/resolution.ts). */
+  exchange_time_resolution: StreamResolution[];
+  /** Adjacent grid latencies closer together than a venue's exchange-time resolution. */
+  resolution_warnings: ResolutionWarning[];
   points: SweepPointResult[];
 }
 
