@@ -145,38 +145,40 @@ describe('latencylab audit on the bundled dataset (1 ms)', () => {
     if (stale) execFileSync('npx', ['tsc', '-p', ROOT], { cwd: ROOT, stdio: 'ignore' });
   });
 
-  it('perp-leads-spot: 22 of the 57 spot taker fills at prices the quote had left before and after', () => {
+  it('perp-leads-spot: 25 of the 57 spot taker fills at prices the quote had left before and after', () => {
     const out = tempDir('latencylab-audit-pls-');
     const r = cli('replay', '--dataset', 'datasets/binance-2024-08-08', '--strategy', 'perp-leads-spot', '--latency', '1ms', '--out', out, '--audit');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('taker fills 57 (57 with a quote before and after): 22 questionable (38.6%), PnL 3.5687');
+    expect(r.stdout).toContain('taker fills 57 (57 with a quote before and after): 25 questionable (43.9%), PnL 3.5623');
     const run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(run.venues).toEqual([
       { exchange: 'binance-spot', symbol: 'BTCUSDT' },
       { exchange: 'binance-usdm', symbol: 'BTCUSDT' },
     ]);
     expect(run.latency).toBe('1ms');
-    const j = cli('audit', out, '--json', '--examples', '1');
+    const j = cli('audit', out, '--json', '--examples', '2');
     expect(j.code).toBe(0);
     const a = JSON.parse(j.stdout);
     expect(a.fills).toBe(57);
-    expect(a.questionable_taker).toBe(22);
+    expect(a.questionable_taker).toBe(25);
     expect(a.unsupported_maker).toBe(0);
-    expect(a.flagged_pnl).toBeCloseTo(3.5687, 4);
-    // The example: a sell at 61854.51 at 35.086 s, the bid at 61844 before and after.
+    expect(a.flagged_pnl).toBeCloseTo(3.5623, 4);
+    // The first two: a buy at 61849.5 under an ask of 61852, and the example, the sell at 61854.51
+    // (now at 35.093 s, its print order by exchange time) with the bid at 61842.99 before and after.
     expect(a.venues[0].taker_examples).toEqual([
-      expect.objectContaining({ side: 'sell', price: 61854.51, before: 61844, after: 61844 }),
+      expect.objectContaining({ side: 'buy', price: 61849.5, exch_ns: 30_408_000_000, before: 61852, after: 61852 }),
+      expect.objectContaining({ side: 'sell', price: 61854.51, exch_ns: 35_093_000_000, before: 61842.99, after: 61842.99 }),
     ]);
     expect(a.venues[0].resolution_ns).toBe(1_000_000);
     expect(cli('audit', out, '--strict').code).toBe(1);
   }, 60_000);
 
-  it('market-maker: 111 maker fills, none unsupported', () => {
+  it('market-maker: 108 maker fills, none unsupported', () => {
     const out = tempDir('latencylab-audit-mm-');
     expect(cli('replay', '--dataset', 'datasets/binance-2024-08-08', '--strategy', 'market-maker', '--latency', '1ms', '--out', out).code).toBe(0);
     const r = cli('audit', out, '--strict');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('maker fills 111: 0 unsupported (0.0%), PnL 0.0000');
+    expect(r.stdout).toContain('maker fills 108: 0 unsupported (0.0%), PnL 0.0000');
   }, 60_000);
 
   it('refuses a folder without run.json', () => {
