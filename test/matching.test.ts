@@ -182,7 +182,7 @@ describe('taker orders', () => {
     expect(s.venue.queueAhead(b)).toBe(3); // behind the 3 displayed at 99
   });
 
-  it('liquidity the strategy took is not available to it again until the recorded book changes that level', () => {
+  it('liquidity the strategy took stays taken when the level changes, reduced only if the level shrinks below it', () => {
     const s = standard();
     s.order(1, 'market', NaN, 1);
     expect(fillsOf(s.take())).toEqual([[100, 1, false]]);
@@ -201,20 +201,62 @@ describe('taker orders', () => {
     expect(statuses(s.take())).toEqual(['accepted']);
     s.venue.cancel(po, 0);
     s.take();
-    // The recorded level at 100 changes (1 -> 1.5): its whole new size is available again.
+    // The recorded level at 100 grows (1 -> 1.5): the 1 taken stays taken, 0.5 is available.
     s.level(-1, 100, 1.5);
-    expect(s.venue.consumedAt(-1, 100)).toBe(0);
+    expect(s.venue.consumedAt(-1, 100)).toBe(1);
     expect(s.venue.consumedAt(-1, 101)).toBe(2);
     s.order(1, 'market', NaN, 2);
+    // 100: 1.5 - 1 = 0.5; 101: 2 - 2 = 0; 102: 5 - 0.5 = 4.5, of which 1.5.
     expect(fillsOf(s.take())).toEqual([
-      [100, 1.5, false],
-      [102, 0.5, false],
+      [100, 0.5, false],
+      [102, 1.5, false],
     ]);
-    // A snapshot forgets everything consumed.
+    // The level at 101 shrinks (2 -> 1.2): taken becomes min(2, 1.2) = 1.2, still nothing available.
+    s.level(-1, 101, 1.2);
+    expect(s.venue.consumedAt(-1, 101)).toBe(1.2);
+    // A snapshot applies the same rule to every price: taken = min(taken, displayed size); 102 keeps 2 of 5.
     s.venue.onSnapshot(0);
-    expect(s.venue.consumedAt(-1, 101)).toBe(0);
+    expect([s.venue.consumedAt(-1, 100), s.venue.consumedAt(-1, 101), s.venue.consumedAt(-1, 102)]).toEqual([1.5, 1.2, 2]);
     s.order(1, 'market', NaN, 1);
-    expect(fillsOf(s.take())).toEqual([[100, 1, false]]);
+    expect(fillsOf(s.take())).toEqual([[102, 1, false]]);
+    // A level deleted forgets what was taken there; a new level at that price is all available.
+    s.level(-1, 100, 0);
+    expect(s.venue.consumedAt(-1, 100)).toBe(0);
+    s.level(-1, 100, 0.4);
+    s.order(1, 'market', NaN, 0.4);
+    expect(fillsOf(s.take())).toEqual([[100, 0.4, false]]);
+  });
+
+  it('issue 8: a level at 1 then 1.2 gives two IOC buys of 1 a fill of 1 + 0.2, not 2', () => {
+    const s = setup();
+    s.level(-1, 100, 1);
+    s.order(1, 'limit', 100, 1, 'IOC');
+    s.level(-1, 100, 1.2);
+    s.order(1, 'limit', 100, 1, 'IOC');
+    const us = s.take();
+    expect(fillsOf(us)).toEqual([
+      [100, 1, false],
+      [100, 0.19999999999999996, false],
+    ]);
+    expect(statuses(us)).toEqual(['accepted', 'filled', 'accepted', 'partially_filled', 'cancelled:ioc_unfilled']);
+  });
+
+  it('issue 8: a resting buy that took 101 x 1 and 102 x 1 is not filled as maker by a 0.1 cancel at 101', () => {
+    const s = setup();
+    s.level(-1, 101, 1);
+    s.level(-1, 102, 1);
+    s.level(-1, 103, 1);
+    const id = s.order(1, 'limit', 102, 3);
+    expect(fillsOf(s.take())).toEqual([
+      [101, 1, false],
+      [102, 1, false],
+    ]);
+    expect(s.venue.remaining(id)).toBe(1);
+    // 0.1 cancelled at 101: 0.9 displayed, all of it taken by us already (min(1, 0.9)): no quote-through.
+    s.level(-1, 101, 0.9);
+    expect(s.take()).toEqual([]);
+    expect(s.venue.consumedAt(-1, 101)).toBe(0.9);
+    expect(s.venue.remaining(id)).toBe(1);
   });
 
   it('a market order finding no liquidity (left) is cancelled with no_liquidity', () => {
@@ -251,7 +293,11 @@ describe('taker orders', () => {
     // The asks at 100 and 101 are still displayed but consumed by us: no quote-through from them.
     s.level(-1, 105, 1);
     expect(s.take()).toEqual([]);
-    // When the recorded level at 101 changes, its liquidity counts again and quotes through our bid.
+    // The recorded level at 101 shrinks 2 -> 1.5: all of it is still taken by us (min(2, 1.5)): no quote-through.
+    s.level(-1, 101, 1.5);
+    expect(s.take()).toEqual([]);
+    // It grows 1.5 -> 2.5: 1 beyond what we took is available at 101, an ask at our bid: it quotes through our
+    // bid and fills the whole order as maker (the quote-through rule in docs/matching.md).
     s.level(-1, 101, 2.5);
     expect(fillsOf(s.take())).toEqual([[101, 2, true]]);
   });

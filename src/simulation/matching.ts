@@ -7,9 +7,9 @@
 //   snapshot, onSnapshot(atNs) (not onLevel per snapshot row); for every on-book trade print, onTrade(...).
 // - An order reaching the exchange at atNs is passed to arrive(spec, atNs) once every market event with
 //   exchange time <= atNs has been applied (ties: market data first). cancel/modify likewise.
-// - Taker orders walk the book level by level. Liquidity the strategy took at a level is not available to it
-//   again until the recorded book changes that level (a per-price "consumed" map, cleared by onLevel for that
-//   price and entirely by onSnapshot).
+// - Taker orders walk the book level by level. Liquidity the strategy took at a level stays taken (a per-price
+//   "consumed" map); when the recorded level changes, taken becomes min(taken, new size) (dropped at 0), by
+//   onLevel for that price and onSnapshot for every price. Available = max(0, size - taken).
 // - Resting orders: per price FIFO among the strategy's own orders; queue position from a QueueModel; filled
 //   as maker by trades at or through their price, and by the opposite side quoting at or through their price.
 //
@@ -277,6 +277,20 @@ export class SimulatedVenue {
    */
   readonly ranges = Float64Array.of(Infinity, -Infinity, Infinity, -Infinity, 0);
 
+  /**
+   * Level `price` now shows `newSize`: what the strategy took there stays taken, reduced only if the level
+   * shrank below it (taken = min(taken, newSize); 0 = the entry is dropped). Allocates nothing.
+   */
+  private keepTaken(map: Map<number, number>, price: number, newSize: number): void {
+    const taken = map.get(price);
+    if (taken === undefined) return;
+    if (newSize > 0 && taken > newSize) map.set(price, newSize);
+    else if (!(newSize > 0)) {
+      map.delete(price);
+      this.countConsumed();
+    }
+  }
+
   private countConsumed(): void {
     this.ranges[4] = this.consumedBid.size + this.consumedAsk.size;
   }
@@ -323,7 +337,7 @@ export class SimulatedVenue {
    */
   onLevel(side: number, price: number, prevSize: number, newSize: number, atNs: number): void {
     if (side > 0) {
-      if (this.consumedBid.size !== 0 && this.consumedBid.delete(price)) this.countConsumed();
+      if (this.consumedBid.size !== 0) this.keepTaken(this.consumedBid, price, newSize);
       if (this.bids.length === 0 && this.asks.length === 0) return;
       this.enter();
       try {
@@ -333,7 +347,7 @@ export class SimulatedVenue {
         this.busy = false;
       }
     } else {
-      if (this.consumedAsk.size !== 0 && this.consumedAsk.delete(price)) this.countConsumed();
+      if (this.consumedAsk.size !== 0) this.keepTaken(this.consumedAsk, price, newSize);
       if (this.bids.length === 0 && this.asks.length === 0) return;
       this.enter();
       try {
@@ -372,9 +386,8 @@ export class SimulatedVenue {
    * resting orders fill them.
    */
   onSnapshot(atNs: number): void {
-    this.consumedBid.clear();
-    this.consumedAsk.clear();
-    this.countConsumed();
+    if (this.consumedBid.size !== 0) for (const p of [...this.consumedBid.keys()]) this.keepTaken(this.consumedBid, p, this.book.bids.sizeOf(p));
+    if (this.consumedAsk.size !== 0) for (const p of [...this.consumedAsk.keys()]) this.keepTaken(this.consumedAsk, p, this.book.asks.sizeOf(p));
     if (this.bids.length === 0 && this.asks.length === 0) return;
     this.enter();
     try {
