@@ -722,3 +722,38 @@ describe('the built-in strategies on the bundled capture', () => {
     });
   });
 });
+
+describe('the real-time touch: BBO rows and prints between depth messages (docs/matching.md)', () => {
+  const bbo = (t: number, bid: [number, number], ask: [number, number]): Row[] => [
+    { t, kind: EventKind.BestBidOffer, side: 1, price: bid[0], size: bid[1], flags: 0 },
+    { t, kind: EventKind.BestBidOffer, side: -1, price: ask[0], size: ask[1], flags: Flag.MessageEnd },
+  ];
+  const taker = (side: 1 | -1, size: number) =>
+    observer((ctx, n) => {
+      if (n === 0) ctx.submit({ venue: 0, side: side > 0 ? BUY : SELL, type: 'market', size });
+    });
+  const fills = (r: ReplayResult) => r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs]);
+
+  it('a BBO above stale depth levels hides them for a taker buy, and the touch size is capped to the BBO size', () => {
+    // Depth at 10 ms shows asks 101, 102, 103; the BBO at 12 ms says the best ask is 102 with 0.4 there.
+    const dir = makeDataset([...snapshot(10 * MS, [[100, 5]], [[101, 1], [102, 1], [103, 5]]), ...bbo(12 * MS, [100, 5], [102, 0.4])]);
+    const { strategy } = taker(1, 1);
+    const r = replay(dir, strategy, { latency: { feed: '0', order: '5ms', response: '0' } });
+    // (without the touch: 1 at 101)
+    expect(fills(r)).toEqual([
+      [102, 0.4, 15 * MS],
+      [103, 0.6, 15 * MS],
+    ]);
+  });
+
+  it('a sell print at p hides the bids above p until the next depth message, which restores the depth truth', () => {
+    // Depth at 10 ms: bids 100, 99, 98. A sell prints at 99 at 12 ms; the next depth message is at 20 ms.
+    const rows = [...snapshot(10 * MS, [[100, 1], [99, 1], [98, 5]], [[101, 5]]), trade(12 * MS, -1, 99, 0.1), level(20 * MS, -1, 101, 4)];
+    const dir = makeDataset(rows);
+    const early = replay(dir, taker(-1, 0.5).strategy, { latency: { feed: '0', order: '5ms', response: '0' } });
+    // (without the touch: 0.5 at 100)
+    expect(fills(early)).toEqual([[99, 0.5, 15 * MS]]);
+    const late = replay(dir, taker(-1, 0.5).strategy, { latency: { feed: '0', order: '15ms', response: '0' } });
+    expect(fills(late)).toEqual([[100, 0.5, 25 * MS]]);
+  });
+});
