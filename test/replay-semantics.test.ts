@@ -273,11 +273,18 @@ describe('latency semantics on a hand-made dataset', () => {
       return replay(story, strategy, { latency: { feed: '0', order, response: '0' } });
     };
 
-    it('L = 10 ms - 1 ns: arrives at 19.999999 ms, 1 ns before the change, and buys at 101', () => {
-      const r = run('9999999ns');
+    it('L = 9 ms - 1 ns: arrives at 18.999999 ms, before the buy print at 102 (19 ms) and the change, and buys at 101', () => {
+      const r = run('8999999ns');
       expect(r.orders[0]!.sentNs).toBe(10 * MS);
+      expect(r.orders[0]!.arrivedNs).toBe(19 * MS - 1);
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[101, 0.5, 19 * MS - 1]]);
+    });
+
+    it('L = 10 ms - 1 ns: arrives at 19.999999 ms, after the buy print at 102 at 19 ms: 101 was gone (real-time touch), buys at 102', () => {
+      const r = run('9999999ns');
       expect(r.orders[0]!.arrivedNs).toBe(20 * MS - 1);
-      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[101, 0.5, 20 * MS - 1]]);
+      // (before the real-time touch: 101, from the depth book that still showed it until 20 ms)
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[102, 0.5, 20 * MS - 1]]);
     });
 
     it('L = 10 ms + 1 ns: arrives 1 ns after the change, and buys at 102', () => {
@@ -635,7 +642,7 @@ describe('the built-in strategies on the bundled capture', () => {
     it('market-maker at 1 ms, run twice: the same fills, orders and summary', async () => {
       const a = await session.runOnce(opts('market-maker', { latency: '1ms' }));
       const b = await session.runOnce(opts('market-maker', { latency: '1ms' }));
-      expect(a.result.fills.length).toBe(112);
+      expect(a.result.fills.length).toBe(109);
       expect(b.result.fills).toEqual(a.result.fills);
       expect(b.result.orders).toEqual(a.result.orders);
       expect(b.result.equity).toEqual(a.result.equity);
@@ -692,8 +699,8 @@ describe('the built-in strategies on the bundled capture', () => {
     it('perp-leads-spot: gross PnL at 0 ms beats 50 ms', async () => {
       const fast = await session.runOnce(opts('perp-leads-spot', { latency: '0' }));
       const slow = await session.runOnce(opts('perp-leads-spot', { latency: '50ms' }));
-      expect(fast.summary.gross_pnl).toBe(4.488427);
-      expect(slow.summary.gross_pnl).toBe(0.334753);
+      expect(fast.summary.gross_pnl).toBe(0.742614);
+      expect(slow.summary.gross_pnl).toBe(0.193);
       expect(fast.summary.gross_pnl).toBeGreaterThan(slow.summary.gross_pnl);
     });
   });
