@@ -30,7 +30,7 @@ import { tempDir } from './helpers.js';
 const MS = 1_000_000;
 const T0 = 1_723_161_600n * NS_PER_S; // 2024-08-09T00:00:00Z: the dataset origin (first local time, floored to the second)
 const VENUE = { exchange: 'binance-usdm', symbol: 'BTCUSDT' } as const;
-const { BookSnapshot: S, BookLevel: L, Gap, Disconnect, Trade } = EventKind;
+const { BookSnapshot: S, BookLevel: L, Gap, Disconnect, Trade, BestBidOffer: BBO } = EventKind;
 const { SnapshotBegin: SB, SnapshotEnd: SE, MessageEnd: ME } = Flag;
 
 /** [exchange time in ms after T0, kind, side, price, size, flags]; local time = exchange time + 1 ms. */
@@ -184,11 +184,11 @@ describe('dataset book and the replay agree on the bundled capture', () => {
     // BookBuilder over the dataset's own batches, in file order. The replay's rows of a venue (byVenue) are the
     // stream's rows of the kinds it keeps, in the same order: the k-th of them carries effNs[k]. The exchange
     // timeline applies the book channel in this order at its effect times (non-decreasing within the channel;
-    // trades are merged in by exchange time but do not change the book), so its book is compared after the last
+    // trades and BBO rows are merged in by exchange time but do not change the book), so its book is compared after the last
     // book row of each effect time. The strategy timeline (feed 0) gets the k-th row at the running maximum of
     // max(effNs, pubNs)[0..k] (one connection never reorders), so its book is compared after the last row of each
     // such time.
-    const kept = new Set<number>([Trade, L, S, Gap, Disconnect]);
+    const kept = new Set<number>([Trade, BBO, L, S, Gap, Disconnect]);
     const builder = new BookBuilder(ds.streams.length);
     const effOf = data.byVenue.map((chunks) => Float64Array.from(chunks.flatMap((c) => [...c.effNs])));
     const kindOf = data.byVenue.map((chunks) => Uint8Array.from(chunks.flatMap((c) => [...c.kind])));
@@ -203,7 +203,7 @@ describe('dataset book and the replay agree on the bundled capture', () => {
       let next = NaN;
       for (let n = e.length - 1; n >= 0; n--) {
         out[n] = next;
-        if (kindOf[v]![n] !== Trade) next = e[n]!;
+        if (kindOf[v]![n] !== Trade && kindOf[v]![n] !== BBO) next = e[n]!;
       }
       return out;
     });
@@ -219,7 +219,7 @@ describe('dataset book and the replay agree on the bundled capture', () => {
         if (v < 0 || !kept.has(b.kind[i]!)) continue;
         const n = k[v]!++;
         if (kindOf[v]![n] !== b.kind[i]) throw new Error(`venue ${v} row ${n}: the replay's row is not the dataset's`);
-        if (b.kind[i] !== Trade && nextBookEff[v]![n] !== effOf[v]![n]) {
+        if (b.kind[i] !== Trade && b.kind[i] !== BBO && nextBookEff[v]![n] !== effOf[v]![n]) {
           exchangeTimes[v]!.push(effOf[v]![n]!);
           exchangeWant[v]!.push(showBook(builder.streams[b.stream[i]!]!, 10));
         }

@@ -273,11 +273,18 @@ describe('latency semantics on a hand-made dataset', () => {
       return replay(story, strategy, { latency: { feed: '0', order, response: '0' } });
     };
 
-    it('L = 10 ms - 1 ns: arrives at 19.999999 ms, 1 ns before the change, and buys at 101', () => {
-      const r = run('9999999ns');
+    it('L = 9 ms - 1 ns: arrives at 18.999999 ms, before the buy print at 102 (19 ms) and the change, and buys at 101', () => {
+      const r = run('8999999ns');
       expect(r.orders[0]!.sentNs).toBe(10 * MS);
+      expect(r.orders[0]!.arrivedNs).toBe(19 * MS - 1);
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[101, 0.5, 19 * MS - 1]]);
+    });
+
+    it('L = 10 ms - 1 ns: arrives at 19.999999 ms, after the buy print at 102 at 19 ms: 101 was gone (real-time touch), buys at 102', () => {
+      const r = run('9999999ns');
       expect(r.orders[0]!.arrivedNs).toBe(20 * MS - 1);
-      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[101, 0.5, 20 * MS - 1]]);
+      // (before the real-time touch: 101, from the depth book that still showed it until 20 ms)
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs])).toEqual([[102, 0.5, 20 * MS - 1]]);
     });
 
     it('L = 10 ms + 1 ns: arrives 1 ns after the change, and buys at 102', () => {
@@ -635,7 +642,7 @@ describe('the built-in strategies on the bundled capture', () => {
     it('market-maker at 1 ms, run twice: the same fills, orders and summary', async () => {
       const a = await session.runOnce(opts('market-maker', { latency: '1ms' }));
       const b = await session.runOnce(opts('market-maker', { latency: '1ms' }));
-      expect(a.result.fills.length).toBe(108);
+      expect(a.result.fills.length).toBe(109);
       expect(b.result.fills).toEqual(a.result.fills);
       expect(b.result.orders).toEqual(a.result.orders);
       expect(b.result.equity).toEqual(a.result.equity);
@@ -692,8 +699,8 @@ describe('the built-in strategies on the bundled capture', () => {
     it('perp-leads-spot: gross PnL at 0 ms beats 50 ms', async () => {
       const fast = await session.runOnce(opts('perp-leads-spot', { latency: '0' }));
       const slow = await session.runOnce(opts('perp-leads-spot', { latency: '50ms' }));
-      expect(fast.summary.gross_pnl).toBe(4.488427);
-      expect(slow.summary.gross_pnl).toBe(0.334753);
+      expect(fast.summary.gross_pnl).toBe(0.742614);
+      expect(slow.summary.gross_pnl).toBe(0.193);
       expect(fast.summary.gross_pnl).toBeGreaterThan(slow.summary.gross_pnl);
     });
   });
@@ -720,5 +727,40 @@ describe('the built-in strategies on the bundled capture', () => {
       expect(fs.existsSync(missing)).toBe(false);
       await expect(session.runOnce({ ...opts('market-maker', { latency: '1ms' }), dataset: missing })).rejects.toThrow(`dataset not found: ${missing} does not exist`);
     });
+  });
+});
+
+describe('the real-time touch: BBO rows and prints between depth messages (docs/matching.md)', () => {
+  const bbo = (t: number, bid: [number, number], ask: [number, number]): Row[] => [
+    { t, kind: EventKind.BestBidOffer, side: 1, price: bid[0], size: bid[1], flags: 0 },
+    { t, kind: EventKind.BestBidOffer, side: -1, price: ask[0], size: ask[1], flags: Flag.MessageEnd },
+  ];
+  const taker = (side: 1 | -1, size: number) =>
+    observer((ctx, n) => {
+      if (n === 0) ctx.submit({ venue: 0, side: side > 0 ? BUY : SELL, type: 'market', size });
+    });
+  const fills = (r: ReplayResult) => r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs]);
+
+  it('a BBO above stale depth levels hides them for a taker buy, and the touch size is capped to the BBO size', () => {
+    // Depth at 10 ms shows asks 101, 102, 103; the BBO at 12 ms says the best ask is 102 with 0.4 there.
+    const dir = makeDataset([...snapshot(10 * MS, [[100, 5]], [[101, 1], [102, 1], [103, 5]]), ...bbo(12 * MS, [100, 5], [102, 0.4])]);
+    const { strategy } = taker(1, 1);
+    const r = replay(dir, strategy, { latency: { feed: '0', order: '5ms', response: '0' } });
+    // (without the touch: 1 at 101)
+    expect(fills(r)).toEqual([
+      [102, 0.4, 15 * MS],
+      [103, 0.6, 15 * MS],
+    ]);
+  });
+
+  it('a sell print at p hides the bids above p until the next depth message, which restores the depth truth', () => {
+    // Depth at 10 ms: bids 100, 99, 98. A sell prints at 99 at 12 ms; the next depth message is at 20 ms.
+    const rows = [...snapshot(10 * MS, [[100, 1], [99, 1], [98, 5]], [[101, 5]]), trade(12 * MS, -1, 99, 0.1), level(20 * MS, -1, 101, 4)];
+    const dir = makeDataset(rows);
+    const early = replay(dir, taker(-1, 0.5).strategy, { latency: { feed: '0', order: '5ms', response: '0' } });
+    // (without the touch: 0.5 at 100)
+    expect(fills(early)).toEqual([[99, 0.5, 15 * MS]]);
+    const late = replay(dir, taker(-1, 0.5).strategy, { latency: { feed: '0', order: '15ms', response: '0' } });
+    expect(fills(late)).toEqual([[100, 0.5, 25 * MS]]);
   });
 });

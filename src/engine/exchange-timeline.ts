@@ -9,6 +9,7 @@
 // one, because doubles passed to or returned from a call V8 does not inline are boxed; book rows go through
 // the StreamBook by column and row index.
 import { Applied, StreamBook } from '../book/stream-book.js';
+import { TouchOverlay } from '../book/touch-overlay.js';
 import { EventKind, Flag } from '../data/types.js';
 import { Account } from '../simulation/accounting.js';
 import { levelMatters, SimulatedVenue, tradeMatters, type ExchangeUpdate } from '../simulation/matching.js';
@@ -23,12 +24,15 @@ export interface ExchangeTimeObserver {
 
 const NEVER: ExchangeTimeObserver = { due: Float64Array.of(Infinity), reach() {} };
 const K_TRADE = EventKind.Trade;
+const K_BBO = EventKind.BestBidOffer;
 const F_OFF_BOOK = Flag.OffBook;
 const A_LEVEL = Applied.Level;
 const A_SNAPSHOT_END = Applied.SnapshotEnd;
 
 export class ExchangeTimeline {
   readonly books: StreamBook[];
+  /** The real-time touch over each venue's book (BBO rows and prints between depth messages): what matching reads. */
+  readonly touches: TouchOverlay[];
   readonly sims: SimulatedVenue[];
   /** What the exchange knows of the strategy's account, per venue. */
   readonly accounts: Account[];
@@ -57,13 +61,14 @@ export class ExchangeTimeline {
     const V = data.venues.length;
     this.rows = data.exchangeOrder;
     this.books = data.venues.map(() => new StreamBook());
+    this.touches = this.books.map((b) => new TouchOverlay(b.book));
     this.accounts = venues.map((s) => new Account(s.spec, s.initialBalances));
     this.sims = data.venues.map((_, v) => {
       const setup = venues[v]!;
       const account = this.accounts[v]!;
       return new SimulatedVenue({
         venue: v,
-        book: this.books[v]!.book,
+        book: this.touches[v]!,
         queue: setup.queue,
         fees: setup.fees,
         rateLimiter: setup.rateLimiter,
@@ -101,6 +106,7 @@ export class ExchangeTimeline {
     const sim = this.sims[v]!;
     const ranges = sim.ranges;
     const sb = this.books[v]!;
+    const touch = this.touches[v]!;
     let chunk = this.chunkAt[v]!;
     let c = rows[chunk]!;
     let r = this.rowAt[v]!;
@@ -109,9 +115,18 @@ export class ExchangeTimeline {
       const t = c.effNs[r]!;
       if (t > strategyT || t > queueHead[0]! || t > otherT || (t === otherT && otherV < v)) break;
       if (t >= due[0]!) this.observer.reach(t);
-      if (c.kind[r] === K_TRADE) {
-        if (!(c.flags[r]! & F_OFF_BOOK) && tradeMatters(ranges, c.price[r]!, c.side[r]!)) sim.onTrade(c.price[r]!, c.size[r]!, c.side[r]!, t);
+      const kind = c.kind[r]!;
+      if (kind === K_TRADE) {
+        if (!(c.flags[r]! & F_OFF_BOOK)) {
+          // The print consumed the passive side up to its price (docs/matching.md, "Real-time touch").
+          touch.print(c.side[r]!, c.price[r]!);
+          if (tradeMatters(ranges, c.price[r]!, c.side[r]!)) sim.onTrade(c.price[r]!, c.size[r]!, c.side[r]!, t);
+        }
+      } else if (kind === K_BBO) {
+        touch.bbo(c.side[r]!, c.price[r]!, c.size[r]!);
       } else {
+        // A depth message: the depth book is the truth again.
+        touch.reset();
         const applied = sb.apply(c, r);
         if (applied === A_LEVEL) {
           if (levelMatters(ranges, c.side[r]!, c.price[r]!)) sim.onLevel(c.side[r]!, c.price[r]!, sb.lastPrev, c.size[r]!, t);

@@ -5,11 +5,13 @@
 // Flag.MessageEnd) share one effect time, the message's exchange time (the largest exch_ts of its rows), raised
 // to the previous message of the same channel if that one was later: a channel (the trade stream, the book
 // stream) is one connection whose order is the exchange's own order, so a channel never runs backwards. Across
-// a venue's channels, messages take effect in effect-time order: at an equal time trades go before book rows
+// a venue's channels (trades, best bid/offer, book), messages take effect in effect-time order: at an equal time
+// trades go before BBO rows, BBO rows before book rows
 // (a depth update stamped at the trade's time already reflects it, so the trade must reach the queue first and
 // SimulatedVenue subtracts it from the level's decrease: no double count), then received order. Rows without
 // an exchange time (Flag.NoExchangeTime) take their channel's previous effect time (else the venue's, else
-// their local time). Venues are separate matching engines, so one venue's times never hold back another's.
+// their local time), except BBO rows (Binance spot bookTicker): they take effect at their receive time in the
+// exchange's clock (data.clock, local - offset), conservative: never before they were true. Venues are separate matching engines, so one venue's times never hold back another's.
 import { openDataset, type Dataset } from '../data/reader.js';
 import { ClockModelBuilder, measuresClock, type ClockModel } from '../data/clock-model.js';
 import { EventKind, Flag } from '../data/types.js';
@@ -48,7 +50,7 @@ export interface MarketData {
   markets: string[];
 }
 
-const KEEP = new Set<number>([EventKind.Trade, EventKind.BookLevel, EventKind.BookSnapshot, EventKind.Gap, EventKind.Disconnect]);
+const KEEP = new Set<number>([EventKind.Trade, EventKind.BestBidOffer, EventKind.BookLevel, EventKind.BookSnapshot, EventKind.Gap, EventKind.Disconnect]);
 
 /** Loads the rows of `venues` from a dataset folder (read batch by batch; kept in memory for the run). */
 export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
@@ -100,7 +102,8 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
     for (const p of ds.problems) process.stderr.write(`warning: ${p.message}\n`);
   }
   const received = byVenue.map(concat);
-  for (const c of received) if (c) setEffectTimes(c);
+  const clockModel = clock.finish();
+  for (const c of received) if (c) setEffectTimes(c, clockModel);
   return {
     dir,
     venues,
@@ -108,7 +111,7 @@ export function loadMarketData(dir: string, venues: VenueRef[]): MarketData {
     byVenue: received.map((c) => (c ? [c] : [])),
     exchangeOrder: received.map((c) => (c ? [exchangeTimeOrder(c)] : [])),
     rows,
-    clock: clock.finish(),
+    clock: clockModel,
     markets: venues.map((v) => ds.streams[ds.findStream(v.exchange, v.symbol)]!.market),
   };
 }
@@ -129,6 +132,7 @@ function newChunk(n: number): MarketChunk {
 }
 
 const K_TRADE = EventKind.Trade;
+const K_BBO = EventKind.BestBidOffer;
 const F_END = Flag.MessageEnd;
 const F_NO_EXCH = Flag.NoExchangeTime;
 
@@ -152,32 +156,41 @@ function concat(chunks: MarketChunk[]): MarketChunk | null {
   return out;
 }
 
+/** A row's channel: 0 trades, 1 best bid/offer, 2 the book (depth, snapshots, gaps). */
+function channelOf(kind: number): number {
+  return kind === K_TRADE ? 0 : kind === K_BBO ? 1 : 2;
+}
+
 /** The end (exclusive) of the message starting at row `i`: after its MessageEnd row, or at a change of channel. */
 function messageEnd(c: MarketChunk, i: number): number {
-  const trade = c.kind[i] === K_TRADE;
+  const ch = channelOf(c.kind[i]!);
   let j = i;
-  while (j < c.length && (c.kind[j] === K_TRADE) === trade) {
+  while (j < c.length && channelOf(c.kind[j]!) === ch) {
     if (c.flags[j++]! & F_END) break;
   }
   return j;
 }
 
 /** effNs of every row: its message's exchange time, never before its channel's previous message (see the top). */
-function setEffectTimes(c: MarketChunk): void {
-  let lastTrade = -Infinity;
-  let lastBook = -Infinity;
+function setEffectTimes(c: MarketChunk, clock: ClockModel): void {
+  const last = [-Infinity, -Infinity, -Infinity];
   let lastAny = -Infinity;
   for (let i = 0; i < c.length; ) {
     const end = messageEnd(c, i);
-    const trade = c.kind[i] === K_TRADE;
+    const ch = channelOf(c.kind[i]!);
     let t = -Infinity;
     for (let j = i; j < end; j++) if (!(c.flags[j]! & F_NO_EXCH) && c.exchNs[j]! > t) t = c.exchNs[j]!;
-    const channelLast = trade ? lastTrade : lastBook;
-    if (t === -Infinity) t = channelLast > -Infinity ? channelLast : lastAny > -Infinity ? lastAny : c.localNs[i]!;
+    const channelLast = last[ch]!;
+    if (t === -Infinity) {
+      // A BBO without an exchange time (Binance spot bookTicker) was true at the latest when it was received,
+      // in the exchange's clock: local - offset (offset = the lower envelope of local - publish time, so this
+      // is never before the message left the exchange). Conservative: never earlier than it was true.
+      if (ch === 1) t = clock.toExchangeNs(c.localNs[i]!);
+      else t = channelLast > -Infinity ? channelLast : lastAny > -Infinity ? lastAny : c.localNs[i]!;
+    }
     if (channelLast > t) t = channelLast;
     for (let j = i; j < end; j++) c.effNs[j] = t;
-    if (trade) lastTrade = t;
-    else lastBook = t;
+    last[ch] = t;
     if (t > lastAny) lastAny = t;
     i = end;
   }
@@ -190,16 +203,22 @@ function setEffectTimes(c: MarketChunk): void {
  */
 function exchangeTimeOrder(c: MarketChunk): MarketChunk {
   const out = newChunk(c.length);
-  const nextOf = (i: number, trade: boolean): number => {
-    while (i < c.length && (c.kind[i] === K_TRADE) !== trade) i = messageEnd(c, i);
+  const nextOf = (i: number, ch: number): number => {
+    while (i < c.length && channelOf(c.kind[i]!) !== ch) i = messageEnd(c, i);
     return i;
   };
-  let ti = nextOf(0, true);
-  let bi = nextOf(0, false);
+  // Next message start per channel (0 trades, 1 BBO, 2 book): the earliest effect time goes first, at a tie
+  // the lower channel (trades, then BBO, then book), so a depth message at the BBO's time resets it after.
+  const at3 = [nextOf(0, 0), nextOf(0, 1), nextOf(0, 2)];
   let at = 0;
-  while (ti < c.length || bi < c.length) {
-    const takeTrade = bi >= c.length || (ti < c.length && c.effNs[ti]! <= c.effNs[bi]!);
-    const i = takeTrade ? ti : bi;
+  for (;;) {
+    let ch = -1;
+    for (let k = 0; k < 3; k++) {
+      const i = at3[k]!;
+      if (i < c.length && (ch < 0 || c.effNs[i]! < c.effNs[at3[ch]!]!)) ch = k;
+    }
+    if (ch < 0) break;
+    const i = at3[ch]!;
     const end = messageEnd(c, i);
     for (let j = i; j < end; j++, at++) {
       out.kind[at] = c.kind[j]!;
@@ -212,8 +231,7 @@ function exchangeTimeOrder(c: MarketChunk): MarketChunk {
       out.localNs[at] = c.localNs[j]!;
       out.pubNs[at] = c.pubNs[j]!;
     }
-    if (takeTrade) ti = nextOf(end, true);
-    else bi = nextOf(end, false);
+    at3[ch] = nextOf(end, ch);
   }
   return out;
 }

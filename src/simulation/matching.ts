@@ -16,7 +16,7 @@
 // Hot path: onLevel and onTrade return after a couple of comparisons when the strategy has nothing resting on
 // the side concerned and has taken no liquidity; they never allocate unless they fill an order.
 
-import type { BookSide, OrderBook } from '../book/order-book.js';
+import type { BookSideView, BookSidesView } from '../book/book-view.js';
 import type { OrderSide, OrderType, TimeInForce } from '../strategy/api.js';
 import { notional, type ContractSpec } from './accounting.js';
 import type { FeeModel, Fill, QueueModel, RateLimiter, SimOrderSpec } from './types.js';
@@ -72,7 +72,7 @@ export interface SimulatedVenueOptions {
   /** The venue's index (copied into every update and fill). */
   venue: number;
   /** The exchange-side book, owned and updated by the engine. */
-  book: OrderBook;
+  book: BookSidesView;
   queue: QueueModel;
   fees: FeeModel;
   rateLimiter: RateLimiter;
@@ -118,7 +118,7 @@ interface Order {
 
 export class SimulatedVenue {
   readonly venue: number;
-  private readonly book: OrderBook;
+  private readonly book: BookSidesView;
   private readonly queue: QueueModel;
   private readonly fees: FeeModel;
   private readonly limiter: RateLimiter;
@@ -539,7 +539,7 @@ export class SimulatedVenue {
     if (filled) this.compact(list);
   }
 
-  private recap(list: Order[], levels: BookSide): void {
+  private recap(list: Order[], levels: BookSideView): void {
     for (let i = 0; i < list.length; i++) {
       const o = list[i]!;
       const s = levels.sizeOf(o.price);
@@ -643,7 +643,7 @@ function levelAvailable(size: number, consumed: Map<number, number>, price: numb
 }
 
 /** Best price of `levels` with liquidity the strategy has not consumed; NaN if none. */
-function bestAvailable(levels: BookSide, consumed: Map<number, number>): number {
+function bestAvailable(levels: BookSideView, consumed: Map<number, number>): number {
   if (consumed.size === 0) return levels.bestPrice();
   for (let k = 0; k < levels.count; k++) {
     const price = levels.priceAt(k);
