@@ -55,7 +55,7 @@ describe('latencylab replay', () => {
     expect(r.status).toBe(0);
     const at = r.stdout.indexOf('audit: market-maker');
     expect(at).toBeGreaterThan(r.stdout.indexOf('accounting reconciles with the fills: yes'));
-    expect(r.stdout.slice(at)).toContain('maker fills 108: 0 unsupported (0.0%), PnL 0.0000');
+    expect(r.stdout.slice(at)).toContain('maker fills 109: 0 unsupported (0.0%), PnL 0.0000');
     const bad = cli('replay', '--strategy', 'market-maker', '--audit');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--audit needs --out <dir>');
