@@ -2,6 +2,7 @@
 // dataset. docs/audit.md states the rules; this file implements them.
 import type { Dataset } from '../data/reader.js';
 import { EventKind, Flag } from '../data/types.js';
+import { COARSEST_RESOLUTION_NS, hasOwnExchangeTime, narrowResolution } from '../data/time-resolution.js';
 
 /** One fill as the audit needs it; times in ns relative to the dataset's origin (EventBatch.exchNs). */
 export interface AuditFill {
@@ -150,23 +151,18 @@ export function auditRun(ds: Dataset, venues: readonly AuditVenue[], fills: read
     tradePx: new Col(),
     noExch: new Col(),
     offset: Infinity,
-    resolution: 1e9,
+    resolution: COARSEST_RESOLUTION_NS,
   }));
   // Pass 1: offset = min(local − exch) over rows with an exchange time; resolution of those exchange times.
   ds.forEachEventBatch((b) => {
     for (let i = 0; i < b.length; i++) {
       const v = streamOf[b.stream[i]!]!;
       if (v < 0) continue;
-      const k = b.kind[i]!;
-      if (k !== EventKind.Trade && k !== EventKind.BookLevel && k !== EventKind.BookSnapshot && k !== EventKind.BestBidOffer) continue;
-      if ((b.flags[i]! & Flag.NoExchangeTime) !== 0) continue;
+      if (!hasOwnExchangeTime(b.kind[i]!, b.flags[i]!)) continue;
       const tape = tapes[v]!;
       const d = b.localNs[i]! - b.exchNs[i]!;
       if (d < tape.offset) tape.offset = d;
-      const t = b.exchNs[i]!;
-      let r = tape.resolution;
-      while (r > 1 && t % r !== 0) r /= 10;
-      tape.resolution = r;
+      tape.resolution = narrowResolution(tape.resolution, b.exchNs[i]!);
     }
   });
   // Pass 2: trades (exchange time) and BBO pairs (bid row then ask row, same id).

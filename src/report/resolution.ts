@@ -1,13 +1,10 @@
 // The exchange-time resolution of a dataset's streams, and the sweep's warnings for adjacent grid latencies
 // closer together than it: a simulation cannot tell apart two latencies the data's clock cannot.
 import type { Dataset } from '../data/reader.js';
-import { EventKind, Flag } from '../data/types.js';
 import { formatDurationNs } from '../data/time.js';
+import { COARSEST_RESOLUTION_NS, hasOwnExchangeTime, narrowResolution } from '../data/time-resolution.js';
 
 const latencyText = (ns: number): string => formatDurationNs(Math.round(ns));
-
-/** The resolutions tried, coarsest first: 1 s down to 1 ns, by powers of ten. */
-const COARSEST_NS = 1e9;
 
 export interface StreamResolution {
   exchange: string;
@@ -24,7 +21,7 @@ export interface StreamResolution {
  * Exchange times are measured from the dataset's origin, a whole second, so divisibility is the absolute one.
  */
 export function exchangeTimeResolutions(ds: Dataset, streams: readonly number[]): StreamResolution[] {
-  const res = new Float64Array(ds.streams.length).fill(COARSEST_NS);
+  const res = new Float64Array(ds.streams.length).fill(COARSEST_RESOLUTION_NS);
   const seen = new Uint8Array(ds.streams.length);
   const wanted = new Uint8Array(ds.streams.length);
   for (const s of streams) wanted[s] = 1;
@@ -32,14 +29,9 @@ export function exchangeTimeResolutions(ds: Dataset, streams: readonly number[])
     for (let i = 0; i < b.length; i++) {
       const s = b.stream[i]!;
       if (wanted[s] !== 1) continue;
-      const k = b.kind[i]!;
-      if (k !== EventKind.Trade && k !== EventKind.BookLevel && k !== EventKind.BookSnapshot && k !== EventKind.BestBidOffer) continue;
-      if ((b.flags[i]! & Flag.NoExchangeTime) !== 0) continue;
+      if (!hasOwnExchangeTime(b.kind[i]!, b.flags[i]!)) continue;
       seen[s] = 1;
-      const t = b.exchNs[i]!;
-      let r = res[s]!;
-      while (r > 1 && t % r !== 0) r /= 10;
-      res[s] = r;
+      res[s] = narrowResolution(res[s]!, b.exchNs[i]!);
     }
   });
   return streams.map((s) => ({

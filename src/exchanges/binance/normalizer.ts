@@ -1,6 +1,7 @@
 // Binance spot, USD-M and COIN-M market data: depthUpdate, trade, bookTicker and REST depth snapshots,
 // with Binance's own book-sync rules (bridging.ts): diffs are buffered until a snapshot bridges them.
 // A broken chain is written as a gap marker and the stream waits for the next snapshot: never patched.
+import { shown } from '../kit/json.js';
 import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
 import { placeText } from '../../data/sink.js';
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason, Side, type ExchangeId, type MarketType } from '../../data/types.js';
@@ -46,7 +47,7 @@ export class BadField extends Error {}
 
 function int(v: unknown, field: string): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  throw new BadField(`field "${field}" must be an integer, got ${JSON.stringify(v)}`);
+  throw new BadField(`field "${field}" must be an integer, got ${shown(v)}`);
 }
 
 function num(v: unknown, field: string): number {
@@ -54,21 +55,24 @@ function num(v: unknown, field: string): number {
     const x = Number(v);
     if (Number.isFinite(x)) return x;
   }
-  throw new BadField(`field "${field}" must be a decimal string, got ${JSON.stringify(v)}`);
+  throw new BadField(`field "${field}" must be a decimal string, got ${shown(v)}`);
 }
 
 function str(v: unknown, field: string): string {
   if (typeof v === 'string' && v.length > 0) return v;
-  throw new BadField(`field "${field}" must be a string, got ${JSON.stringify(v)}`);
+  throw new BadField(`field "${field}" must be a string, got ${shown(v)}`);
 }
 
 function levels(v: unknown, field: string): unknown[] {
   if (Array.isArray(v)) return v;
-  throw new BadField(`field "${field}" must be an array of [price, size], got ${JSON.stringify(v)?.slice(0, 40)}`);
+  throw new BadField(`field "${field}" must be an array of [price, size], got ${shown(v)}`);
 }
 
+/** Milliseconds since 1970: a time before it is no exchange's. */
 function ms(v: unknown, field: string): bigint {
-  return BigInt(int(v, field)) * NS_PER_MS;
+  const n = int(v, field);
+  if (n < 0) throw new BadField(`field "${field}" must be milliseconds since 1970, got ${n}`);
+  return BigInt(n) * NS_PER_MS;
 }
 
 export interface BinanceStats {
@@ -140,7 +144,7 @@ export class BinanceNormalizer implements Normalizer {
         case 'ignored':
           break;
         case 'unknown':
-          throw new BadField(`unknown message (event ${JSON.stringify(data.e)})`);
+          throw new BadField(`unknown message (event ${shown(data.e)})`);
       }
       return true;
     } catch (err) {
@@ -160,7 +164,7 @@ export class BinanceNormalizer implements Normalizer {
     // T: the trade's match time; E: when the message was published (docs/dataset-format.md).
     const exchTs = ms(d.T ?? d.E, 'T');
     const pubTs = d.E !== undefined ? ms(d.E, 'E') : exchTs;
-    if (typeof d.m !== 'boolean') throw new BadField(`field "m" must be a boolean, got ${JSON.stringify(d.m)}`);
+    if (typeof d.m !== 'boolean') throw new BadField(`field "m" must be a boolean, got ${shown(d.m)}`);
     // m: the buyer was the maker, so the aggressor sold.
     const side = d.m ? Side.Ask : Side.Bid;
     let flags = Flag.MessageEnd;
@@ -350,7 +354,7 @@ function parseLevels(arr: unknown[], field: string): Float64Array {
   const out = new Float64Array(arr.length * 2);
   for (let i = 0; i < arr.length; i++) {
     const l = arr[i];
-    if (!Array.isArray(l) || l.length < 2) throw new BadField(`field "${field}[${i}]" must be [price, size], got ${JSON.stringify(l)}`);
+    if (!Array.isArray(l) || l.length < 2) throw new BadField(`field "${field}[${i}]" must be [price, size], got ${shown(l)}`);
     out[2 * i] = num(l[0], `${field}[${i}][0]`);
     out[2 * i + 1] = num(l[1], `${field}[${i}][1]`);
   }

@@ -1,6 +1,6 @@
 // Bybit v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
-import { decimal, isObject, type Json } from '../kit/json.js';
+import { decimal, isObject, type Json, shown } from '../kit/json.js';
 export { isObject, type Json } from '../kit/json.js';
 
 export interface BybitLevel {
@@ -39,15 +39,15 @@ export interface BybitTrade {
 function integerField(obj: Json, key: string, where: string): number {
   const v = obj[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new Error(`field "${where}${key}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+    throw new Error(`field "${where}${key}" must be a non-negative integer, got ${shown(v)}`);
   }
   return v;
 }
 
 function levels(v: unknown, where: string): BybitLevel[] {
-  if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of [price, size], got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of [price, size], got ${shown(v)}`);
   return v.map((lv, i) => {
-    if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size], got ${JSON.stringify(lv)}`);
+    if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size], got ${shown(lv)}`);
     return { price: decimal(lv[0], `${where}[${i}][0]`), size: decimal(lv[1], `${where}[${i}][1]`) };
   });
 }
@@ -62,9 +62,9 @@ export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
   const { args, symbol } = splitTopic(topic);
   if (args.length !== 1 || symbol === '') throw new Error(`topic "${topic}" is not orderbook.{depth}.{symbol}`);
   const type = msg.type;
-  if (type !== 'snapshot' && type !== 'delta') throw new Error(`field "type" must be "snapshot" or "delta", got ${JSON.stringify(type)}`);
+  if (type !== 'snapshot' && type !== 'delta') throw new Error(`field "type" must be "snapshot" or "delta", got ${shown(type)}`);
   const data = msg.data;
-  if (!isObject(data)) throw new Error(`field "data" must be an object, got ${JSON.stringify(data)}`);
+  if (!isObject(data)) throw new Error(`field "data" must be an object, got ${shown(data)}`);
   const exchMs = msg.cts !== undefined ? integerField(msg, 'cts', '') : integerField(msg, 'ts', '');
   const pubMs = msg.ts !== undefined ? integerField(msg, 'ts', '') : exchMs;
   return {
@@ -81,15 +81,15 @@ export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
 
 export function parseTrades(msg: Json): BybitTrade[] {
   const data = msg.data;
-  if (!Array.isArray(data)) throw new Error(`field "data" must be an array of trades, got ${JSON.stringify(data)}`);
+  if (!Array.isArray(data)) throw new Error(`field "data" must be an array of trades, got ${shown(data)}`);
   const framePubMs = msg.ts !== undefined ? integerField(msg, 'ts', '') : undefined;
   return data.map((t, i) => {
     const at = `data[${i}].`;
     if (!isObject(t)) throw new Error(`field "data[${i}]" must be an object`);
     const side = t.S === 'Buy' ? 1 : t.S === 'Sell' ? -1 : 0;
-    if (side === 0) throw new Error(`field "${at}S" must be "Buy" or "Sell", got ${JSON.stringify(t.S)}`);
-    if (typeof t.i !== 'string' || t.i === '') throw new Error(`field "${at}i" must be a trade id string, got ${JSON.stringify(t.i)}`);
-    if (t.BT !== undefined && typeof t.BT !== 'boolean') throw new Error(`field "${at}BT" must be a boolean, got ${JSON.stringify(t.BT)}`);
+    if (side === 0) throw new Error(`field "${at}S" must be "Buy" or "Sell", got ${shown(t.S)}`);
+    if (typeof t.i !== 'string' || t.i === '') throw new Error(`field "${at}i" must be a trade id string, got ${shown(t.i)}`);
+    if (t.BT !== undefined && typeof t.BT !== 'boolean') throw new Error(`field "${at}BT" must be a boolean, got ${shown(t.BT)}`);
     const exchMs = integerField(t, 'T', at);
     return {
       exchMs,

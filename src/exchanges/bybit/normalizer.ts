@@ -9,7 +9,7 @@ import { EventKind, Flag, GAP_REASON_NAMES, GapReason, type ExchangeId } from '.
 import { markReconnect, type EventSink, type InputPlace, type ProblemLog } from '../../data/sink.js';
 import { parseBookMessage, parseTrades, splitTopic, type BybitBookMessage, type BybitLevel, type BybitTrade } from './messages.js';
 import type { Normalizer } from '../kit/normalizer.js';
-import { frameObject, numericTradeId } from '../kit/json.js';
+import { frameObject, numericTradeId, shown } from '../kit/json.js';
 
 export type BybitMarket = 'spot' | 'linear';
 
@@ -71,7 +71,7 @@ export class BybitNormalizer implements Normalizer {
       return;
     }
     if (typeof msg.topic !== 'string') {
-      this.problems.add('bad_field', place, `field "topic" must be a string, got ${JSON.stringify(msg.topic)}`);
+      this.problems.add('bad_field', place, `field "topic" must be a string, got ${shown(msg.topic)}`);
       return;
     }
     const { channel } = splitTopic(msg.topic);

@@ -1,7 +1,7 @@
 // Coinbase Advanced Trade market-data frames, checked field by field. A parse returns a complete message
 // or throws an Error naming the field, so nothing half-valid ever reaches a book.
 import { parseTimeNs } from '../../data/time.js';
-import { decimal, isObject, type Json } from '../kit/json.js';
+import { decimal, isObject, type Json, shown } from '../kit/json.js';
 export { isObject, type Json } from '../kit/json.js';
 
 export interface CoinbaseLevel {
@@ -33,12 +33,12 @@ class TimeParser {
   private lastNs = 0n;
   parse(v: unknown, where: string): bigint {
     if (v === this.lastText) return this.lastNs;
-    if (typeof v !== 'string') throw new Error(`field "${where}" must be an ISO time string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') throw new Error(`field "${where}" must be an ISO time string, got ${shown(v)}`);
     let ns: bigint;
     try {
       ns = parseTimeNs(v);
     } catch {
-      throw new Error(`field "${where}" is not an ISO time: ${JSON.stringify(v)}`);
+      throw new Error(`field "${where}" is not an ISO time: ${shown(v)}`);
     }
     this.lastText = v;
     this.lastNs = ns;
@@ -47,7 +47,7 @@ class TimeParser {
 }
 
 function events(msg: Json): Json[] {
-  if (!Array.isArray(msg.events)) throw new Error(`field "events" must be an array, got ${JSON.stringify(msg.events)}`);
+  if (!Array.isArray(msg.events)) throw new Error(`field "events" must be an array, got ${shown(msg.events)}`);
   return msg.events.map((e, i) => {
     if (!isObject(e)) throw new Error(`field "events[${i}]" must be an object`);
     return e;
@@ -55,12 +55,12 @@ function events(msg: Json): Json[] {
 }
 
 function eventType(e: Json, where: string): 'snapshot' | 'update' {
-  if (e.type !== 'snapshot' && e.type !== 'update') throw new Error(`field "${where}type" must be "snapshot" or "update", got ${JSON.stringify(e.type)}`);
+  if (e.type !== 'snapshot' && e.type !== 'update') throw new Error(`field "${where}type" must be "snapshot" or "update", got ${shown(e.type)}`);
   return e.type;
 }
 
 function productId(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v === '') throw new Error(`field "${where}" must be a product id string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v === '') throw new Error(`field "${where}" must be a product id string, got ${shown(v)}`);
   return v;
 }
 
@@ -78,12 +78,12 @@ export function parseL2Events(msg: Json): CoinbaseBookEvent[] {
   const times = new TimeParser();
   return events(msg).map((e, i) => {
     const at = `events[${i}].`;
-    if (!Array.isArray(e.updates)) throw new Error(`field "${at}updates" must be an array, got ${JSON.stringify(e.updates)}`);
+    if (!Array.isArray(e.updates)) throw new Error(`field "${at}updates" must be an array, got ${shown(e.updates)}`);
     const updates = e.updates.map((u: unknown, k: number): CoinbaseLevel => {
       const uat = `${at}updates[${k}].`;
       if (!isObject(u)) throw new Error(`field "${at}updates[${k}]" must be an object`);
       const side = u.side === 'bid' ? 1 : u.side === 'offer' || u.side === 'ask' ? -1 : 0;
-      if (side === 0) throw new Error(`field "${uat}side" must be "bid" or "offer", got ${JSON.stringify(u.side)}`);
+      if (side === 0) throw new Error(`field "${uat}side" must be "bid" or "offer", got ${shown(u.side)}`);
       return {
         side,
         price: decimal(u.price_level, `${uat}price_level`),
@@ -102,14 +102,14 @@ export function parseLiveTrades(msg: Json): CoinbaseTrade[] {
   events(msg).forEach((e, i) => {
     const at = `events[${i}].`;
     if (eventType(e, at) === 'snapshot') return;
-    if (!Array.isArray(e.trades)) throw new Error(`field "${at}trades" must be an array, got ${JSON.stringify(e.trades)}`);
+    if (!Array.isArray(e.trades)) throw new Error(`field "${at}trades" must be an array, got ${shown(e.trades)}`);
     e.trades.forEach((t: unknown, k: number) => {
       const tat = `${at}trades[${k}].`;
       if (!isObject(t)) throw new Error(`field "${at}trades[${k}]" must be an object`);
       // Coinbase reports the MAKER's side: a SELL print is a resting sell order lifted by a buyer.
       const side = t.side === 'SELL' ? 1 : t.side === 'BUY' ? -1 : 0;
-      if (side === 0) throw new Error(`field "${tat}side" must be "BUY" or "SELL", got ${JSON.stringify(t.side)}`);
-      if (typeof t.trade_id !== 'string' || t.trade_id === '') throw new Error(`field "${tat}trade_id" must be a string, got ${JSON.stringify(t.trade_id)}`);
+      if (side === 0) throw new Error(`field "${tat}side" must be "BUY" or "SELL", got ${shown(t.side)}`);
+      if (typeof t.trade_id !== 'string' || t.trade_id === '') throw new Error(`field "${tat}trade_id" must be a string, got ${shown(t.trade_id)}`);
       out.push({
         productId: productId(t.product_id, `${tat}product_id`),
         exchTs: times.parse(t.time, `${tat}time`),

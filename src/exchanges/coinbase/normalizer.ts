@@ -8,7 +8,7 @@ import { EventKind, Flag, GAP_REASON_NAMES, GapReason } from '../../data/types.j
 import { markReconnect, type EventSink, type InputPlace, type ProblemLog } from '../../data/sink.js';
 import { messageTime, parseL2Events, parseLiveTrades, type CoinbaseBookEvent, type CoinbaseTrade, type Json } from './messages.js';
 import type { Normalizer } from '../kit/normalizer.js';
-import { frameObject, numericTradeId } from '../kit/json.js';
+import { frameObject, numericTradeId, shown } from '../kit/json.js';
 
 /** Channels that carry nothing the dataset models: kept in the raw table only, without a problem. */
 const IGNORED_CHANNELS = new Set(['heartbeats', 'subscriptions', 'ticker', 'ticker_batch', 'candles', 'status', 'user', 'futures_balance_summary']);
@@ -54,7 +54,7 @@ export class CoinbaseNormalizer implements Normalizer {
     }
     const seq = msg.sequence_num;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      this.problems.add('bad_field', place, `field "sequence_num" must be a non-negative integer, got ${JSON.stringify(seq)}`);
+      this.problems.add('bad_field', place, `field "sequence_num" must be a non-negative integer, got ${shown(seq)}`);
       return;
     }
     const exchTs = messageTime(msg) ?? localTs;
@@ -66,7 +66,7 @@ export class CoinbaseNormalizer implements Normalizer {
     const channel = msg.channel;
     if (channel === 'l2_data') this.onL2(localTs, msg, seq, prevSeq, place);
     else if (channel === 'market_trades') this.onTrades(localTs, msg, place);
-    else if (typeof channel !== 'string') this.problems.add('bad_field', place, `field "channel" must be a string, got ${JSON.stringify(channel)}`);
+    else if (typeof channel !== 'string') this.problems.add('bad_field', place, `field "channel" must be a string, got ${shown(channel)}`);
     else if (!IGNORED_CHANNELS.has(channel)) this.problems.add('unknown_topic', place, `unknown channel "${channel}"`);
   }
 

@@ -10,7 +10,7 @@ export function isObject(v: unknown): v is Json {
 /** A non-negative decimal string ("61800.20") as a number; throws naming the field otherwise. */
 export function decimal(v: unknown, where: string): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${shown(v)}`);
   return n;
 }
 
@@ -39,4 +39,28 @@ export function frameObject(frame: unknown, place: InputPlace, problems: Problem
     return null;
   }
   return msg;
+}
+
+/** The most a value shows of itself in an error message: string characters, items per level, levels. */
+const SHOWN_CHARS = 40;
+const SHOWN_ITEMS = 4;
+const SHOWN_DEPTH = 2;
+
+/**
+ * A received value as error messages quote it: JSON-like, but cut short (long strings, many items) and only
+ * two levels deep, so a huge or deeply nested value neither floods a log nor overflows the stack.
+ */
+export function shown(v: unknown, depth = 0): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > SHOWN_CHARS ? `${v.slice(0, SHOWN_CHARS)}…` : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  const isArray = Array.isArray(v);
+  if (depth >= SHOWN_DEPTH) return isArray ? '[…]' : '{…}';
+  const keys = isArray ? [] : Object.keys(v);
+  const count = isArray ? v.length : keys.length;
+  const items: string[] = [];
+  for (let i = 0; i < Math.min(count, SHOWN_ITEMS); i++) {
+    items.push(isArray ? shown(v[i], depth + 1) : `${JSON.stringify(keys[i]!.slice(0, SHOWN_CHARS))}:${shown((v as Json)[keys[i]!], depth + 1)}`);
+  }
+  if (count > SHOWN_ITEMS) items.push('…');
+  return isArray ? `[${items.join(',')}]` : `{${items.join(',')}}`;
 }

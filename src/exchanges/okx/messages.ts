@@ -1,6 +1,6 @@
 // OKX v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
-import { decimal, isObject, type Json } from '../kit/json.js';
+import { decimal, isObject, type Json, shown } from '../kit/json.js';
 export { isObject, type Json } from '../kit/json.js';
 
 export interface OkxLevel {
@@ -34,21 +34,21 @@ export interface OkxTrade {
 }
 
 function millisText(v: unknown, where: string): string {
-  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) throw new Error(`field "${where}" must be a string of milliseconds, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) throw new Error(`field "${where}" must be a string of milliseconds, got ${shown(v)}`);
   return v;
 }
 
 function optionalInteger(obj: Json, key: string, where: string): number | null {
   const v = obj[key];
   if (v === undefined) return null;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`field "${where}${key}" must be an integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`field "${where}${key}" must be an integer, got ${shown(v)}`);
   return v;
 }
 
 function levels(v: unknown, where: string): OkxLevel[] {
-  if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of levels, got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of levels, got ${shown(v)}`);
   return v.map((lv, i) => {
-    if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size, ...], got ${JSON.stringify(lv)}`);
+    if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size, ...], got ${shown(lv)}`);
     const price = decimal(lv[0], `${where}[${i}][0]`);
     const size = decimal(lv[1], `${where}[${i}][1]`);
     return { priceText: lv[0] as string, sizeText: lv[1] as string, price, size };
@@ -56,7 +56,7 @@ function levels(v: unknown, where: string): OkxLevel[] {
 }
 
 function dataArray(msg: Json): unknown[] {
-  if (!Array.isArray(msg.data)) throw new Error(`field "data" must be an array, got ${JSON.stringify(msg.data)}`);
+  if (!Array.isArray(msg.data)) throw new Error(`field "data" must be an array, got ${shown(msg.data)}`);
   return msg.data;
 }
 
@@ -82,8 +82,8 @@ export function parseTrades(msg: Json, argInstId: string): OkxTrade[] {
     const at = `data[${i}].`;
     if (!isObject(t)) throw new Error(`field "data[${i}]" must be an object`);
     const side = t.side === 'buy' ? 1 : t.side === 'sell' ? -1 : 0;
-    if (side === 0) throw new Error(`field "${at}side" must be "buy" or "sell", got ${JSON.stringify(t.side)}`);
-    if (typeof t.tradeId !== 'string' || t.tradeId === '') throw new Error(`field "${at}tradeId" must be a string, got ${JSON.stringify(t.tradeId)}`);
+    if (side === 0) throw new Error(`field "${at}side" must be "buy" or "sell", got ${shown(t.side)}`);
+    if (typeof t.tradeId !== 'string' || t.tradeId === '') throw new Error(`field "${at}tradeId" must be a string, got ${shown(t.tradeId)}`);
     if (t.instId !== undefined && typeof t.instId !== 'string') throw new Error(`field "${at}instId" must be a string`);
     return {
       instId: (t.instId as string | undefined) ?? argInstId,

@@ -14,7 +14,7 @@ import { okxChecksum } from './checksum.js';
 import { okxMarket } from './instruments.js';
 import { isObject, parseBookEntries, parseTrades, type Json, type OkxBookEntry, type OkxTrade } from './messages.js';
 import type { Normalizer } from '../kit/normalizer.js';
-import { frameObject, numericTradeId } from '../kit/json.js';
+import { frameObject, numericTradeId, shown } from '../kit/json.js';
 
 const BOOK_CHANNELS = new Set(['books', 'books-l2-tbt', 'books50-l2-tbt']);
 const TRADE_CHANNELS = new Set(['trades', 'trades-all']);
@@ -72,13 +72,13 @@ export class OkxNormalizer implements Normalizer {
     }
     const arg = msg.arg;
     if (!isObject(arg) || typeof arg.channel !== 'string') {
-      this.problems.add('bad_field', place, `field "arg.channel" must be a string, got ${JSON.stringify(isObject(arg) ? arg.channel : arg)}`);
+      this.problems.add('bad_field', place, `field "arg.channel" must be a string, got ${shown(isObject(arg) ? arg.channel : arg)}`);
       return;
     }
     const channel = arg.channel;
     if (BOOK_CHANNELS.has(channel) || TRADE_CHANNELS.has(channel)) {
       if (typeof arg.instId !== 'string') {
-        this.problems.add('bad_field', place, `field "arg.instId" must be a string, got ${JSON.stringify(arg.instId)}`);
+        this.problems.add('bad_field', place, `field "arg.instId" must be a string, got ${shown(arg.instId)}`);
         return;
       }
       if (BOOK_CHANNELS.has(channel)) this.onBookMessage(localTs, msg, arg.instId, place);
@@ -102,7 +102,7 @@ export class OkxNormalizer implements Normalizer {
   private onBookMessage(localTs: bigint, msg: Json, instId: string, place: InputPlace): void {
     const action = msg.action;
     if (action !== 'snapshot' && action !== 'update') {
-      this.problems.add('bad_field', place, `field "action" must be "snapshot" or "update", got ${JSON.stringify(action)}`);
+      this.problems.add('bad_field', place, `field "action" must be "snapshot" or "update", got ${shown(action)}`);
       return;
     }
     let entries: OkxBookEntry[];
