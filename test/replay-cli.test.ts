@@ -85,7 +85,7 @@ describe('latencylab replay', () => {
     [['--strategy', 'nosuch'], /unknown strategy "nosuch" \(built in: ma-crossover, market-maker, perp-leads-spot/],
     [['--strategy', 'market-maker', '--param', 'nosuch=1'], /unknown parameter "nosuch"/],
     [['--strategy', 'market-maker', '--param', 'size=abc'], /parameter "size" must be a number, got "abc"/],
-    [['--strategy', 'market-maker', '--latency', '5parsecs'], /feed latency "5parsecs": unknown unit "parsecs"/],
+    [['--strategy', 'market-maker', '--latency', '5parsecs'], /--latency "5parsecs": unknown unit "parsecs"/],
     [['--strategy', 'market-maker', '--dataset', '/nonexistent/ds'], /dataset not found: \/nonexistent\/ds/],
     [['--strategy', 'market-maker', '--param', 'symbol=XRPUSDT'], /has no stream binance-usdm XRPUSDT/],
     [['--strategy', 'market-maker', '--venue-latency', 'binance-usdm:nope=1ms'], /--venue-latency takes <exchange>:<leg>=<duration>/],

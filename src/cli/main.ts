@@ -8,6 +8,7 @@ import { registerSweepCommand } from './sweep-command.js';
 import { registerExchangeSimCommand } from './exchange-sim-command.js';
 import { registerRecordCommand } from './record-command.js';
 import { registerAuditCommand } from './audit-command.js';
+import { UsageError } from '../engine/session.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -34,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    process.stderr.write(`latencylab: ${(e as Error).message}\n`);
-    return 1;
+    process.stderr.write(`latencylab: ${e instanceof Error ? e.message : String(e)}\n`);
+    // A wrong option exits 2; a run that failed, 1.
+    return e instanceof UsageError ? 2 : 1;
   }
 }

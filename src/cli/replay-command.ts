@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { auditRunDir, formatAudit, type RunFile } from './audit-command.js';
-import { runOnce, type RunOptions, type RunSummary } from '../engine/session.js';
+import { runOnce, UsageError, type RunOptions, type RunSummary } from '../engine/session.js';
 import type { ReplayResult } from '../engine/replay.js';
 import { formatTimeNs } from '../data/time.js';
 
@@ -23,7 +23,7 @@ const LEGS = ['latency', 'feed', 'order', 'response', 'cancel', 'modify'] as con
 export function collectVenueLatency(value: string, previous: Record<string, Record<string, string>> = {}): Record<string, Record<string, string>> {
   const m = /^([a-z0-9-]+):([a-z]+)=(.+)$/.exec(value.trim());
   if (!m || !(LEGS as readonly string[]).includes(m[2]!)) {
-    throw new Error(`--venue-latency takes <exchange>:<leg>=<duration> with leg one of ${LEGS.join(', ')}, got "${value}"`);
+    throw new UsageError(`--venue-latency takes <exchange>:<leg>=<duration> with leg one of ${LEGS.join(', ')}, got "${value}"`);
   }
   const [, exchange, leg, d] = m;
   return { ...previous, [exchange!]: { ...(previous[exchange!] ?? {}), [leg!]: d! } };

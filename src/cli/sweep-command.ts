@@ -8,12 +8,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { prepare, type PreparedRun } from '../engine/session.js';
+import { checkLatencyOptions, checkLatencyVenues, prepare, UsageError, type PreparedRun } from '../engine/session.js';
 import { openDataset } from '../data/reader.js';
 import { ensureUnpacked } from '../data/segments.js';
-import { parseDurationNs } from '../data/time.js';
-import { buildVenueLatency, type VenueLatencyOptions } from '../simulation/latency.js';
-import { createRng } from '../simulation/random.js';
+import { parseLatencyDurationNs } from '../simulation/latency.js';
 import { parseQueueModel } from '../simulation/queue.js';
 import { parseFees } from '../simulation/fees.js';
 import { parseRateLimit } from '../simulation/rate-limit.js';
@@ -41,25 +39,20 @@ export interface SweepCliOptions extends RunCliOptions {
   json?: boolean;
 }
 
-const UNITS = ['ns', 'us', 'µs', 'ms', 's', 'm', 'h'];
-
 /** "0,250us,1ms" into ascending constant latencies; each must be a duration with a unit (a bare 0 is allowed). */
 export function parseLatencyList(text: string): SweepLatency[] {
   const parts = text.split(',').map((s) => s.trim());
-  if (parts.some((p) => p === '')) throw new Error(`--latency "${text}": an empty entry (write a comma-separated list, e.g. 0,250us,1ms,5ms)`);
+  if (parts.some((p) => p === '')) throw new UsageError(`--latency "${text}": an empty entry (write a comma-separated list, e.g. 0,250us,1ms,5ms)`);
   const out = parts.map((s) => {
-    if (/^-/.test(s)) throw new Error(`--latency "${s}": a latency cannot be negative`);
-    const unit = /^\d+(?:\.\d+)?\s*([^\d\s.]\S*)$/.exec(s);
-    if (unit && !UNITS.includes(unit[1]!)) throw new Error(`--latency "${s}": unknown unit "${unit[1]}" (use ns, us, ms, s, m or h)`);
     try {
-      return { text: s, ns: parseDurationNs(s) };
+      return { text: s, ns: parseLatencyDurationNs(s, '--latency') };
     } catch (e) {
-      throw new Error(`--latency "${s}": ${(e as Error).message}`);
+      throw new UsageError((e as Error).message);
     }
   });
   out.sort((a, b) => a.ns - b.ns);
   for (let i = 1; i < out.length; i++) {
-    if (out[i]!.ns === out[i - 1]!.ns) throw new Error(`--latency: "${out[i - 1]!.text}" and "${out[i]!.text}" are the same latency`);
+    if (out[i]!.ns === out[i - 1]!.ns) throw new UsageError(`--latency: "${out[i - 1]!.text}" and "${out[i]!.text}" are the same latency`);
   }
   return out;
 }
@@ -93,11 +86,9 @@ function sweptLegs(o: SweepCliOptions): SweepGrid['legs'] {
     if (v === undefined) varying.push(leg);
     else fixed[leg] = v;
   }
-  if (o.orderLatency === undefined) {
-    // cancel / modify overrides fix those operations of the order leg.
-    if (o.cancelLatency !== undefined) fixed['cancel'] = o.cancelLatency;
-    if (o.modifyLatency !== undefined) fixed['modify'] = o.modifyLatency;
-  }
+  // cancel / modify overrides fix those operations of the order leg, whether the leg is swept or fixed.
+  if (o.cancelLatency !== undefined) fixed['cancel'] = o.cancelLatency;
+  if (o.modifyLatency !== undefined) fixed['modify'] = o.modifyLatency;
   if (varying.length === 0) {
     throw new Error('--feed-latency, --order-latency and --response-latency fix every leg, so --latency would change nothing: leave at least one out');
   }
@@ -196,11 +187,8 @@ export async function runSweep(o: SweepCliOptions): Promise<{ file: SweepSummary
       throw new Error(`${where}${(e as Error).message}`);
     }
   }
-  const rng = createRng(o.seed);
-  for (const lat of latencies) {
-    const l: VenueLatencyOptions = optionsFor(lat, sets[0]!).latency;
-    buildVenueLatency(l, rng, 0);
-  }
+  for (const lat of latencies) checkLatencyOptions(optionsFor(lat, sets[0]!).latency, o.venueLatency);
+  for (const prep of prepared) checkLatencyVenues(o.venueLatency, prep.venues, ds);
   parseQueueModel(o.queue);
   if (o.fees !== undefined) parseFees(o.fees);
   if (o.rateLimit !== undefined) parseRateLimit(o.rateLimit);

@@ -5,12 +5,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveParams, type ParamSpecs, type StrategyDefinition, type VenueRef } from '../strategy/api.js';
 import { createRng } from '../simulation/random.js';
-import { buildVenueLatency, describeVenueLatency, type VenueLatencyOptions } from '../simulation/latency.js';
+import { buildVenueLatency, describeVenueLatency, parseLatency, type LatencyLeg, type VenueLatencyOptions } from '../simulation/latency.js';
 import { parseFees } from '../simulation/fees.js';
 import { parseRateLimit } from '../simulation/rate-limit.js';
 import { parseQueueModel } from '../simulation/queue.js';
 import type { ContractSpec } from '../simulation/accounting.js';
 import { contractSpec, defaultFees, defaultRateLimit } from '../exchanges/registry.js';
+import { openDataset, type Dataset } from '../data/reader.js';
 import { loadMarketData, type MarketData } from './market-data.js';
 import { runReplay, type ReplayResult, type VenueSetup } from './replay.js';
 
@@ -110,20 +111,71 @@ function firstMid(data: MarketData, v: number): number {
 }
 
 /**
- * One venue's legs: its own setting for the leg, else its own `latency`, else the run-wide leg, else the
- * run-wide `latency` (cancel/modify fall back to the order leg in the same way).
+ * One venue's settings over the run-wide ones: each setting the venue gives replaces the run-wide setting of
+ * the same name, and nothing else; the legs then resolve as for the whole run (buildVenueLatency: feed, order
+ * and response from their own setting, else `latency`; cancel and modify from their own, else the order leg).
+ * So `--cancel-latency 300us --venue-latency x:order=2ms` gives x an order leg of 2ms whose cancels take
+ * 300us, and `--feed-latency recorded --venue-latency x:latency=250us` keeps x's feed recorded.
  */
 export function venueLatencyOptions(run: VenueLatencyOptions, venue: VenueLatencyOptions | undefined): VenueLatencyOptions {
   if (!venue) return run;
-  const leg = (k: 'feed' | 'order' | 'response') => venue[k] ?? venue.latency ?? run[k] ?? run.latency;
-  const order = leg('order');
-  return {
-    feed: leg('feed'),
-    order,
-    response: leg('response'),
-    cancel: venue.cancel ?? (venue.order ?? venue.latency ? undefined : run.cancel) ?? order,
-    modify: venue.modify ?? (venue.order ?? venue.latency ? undefined : run.modify) ?? order,
+  const out: VenueLatencyOptions = { ...run };
+  for (const k of Object.keys(venue) as (keyof VenueLatencyOptions)[]) if (venue[k] !== undefined) out[k] = venue[k];
+  return out;
+}
+
+/** A mistake in the command line's options (exit code 2), as opposed to a run that failed (exit code 1). */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** The CLI flag of each setting, and the legs it sets. */
+const LATENCY_SETTINGS: Record<keyof VenueLatencyOptions, { flag: string; legs: LatencyLeg[] }> = {
+  latency: { flag: '--latency', legs: ['feed', 'order', 'response'] },
+  feed: { flag: '--feed-latency', legs: ['feed'] },
+  order: { flag: '--order-latency', legs: ['order'] },
+  response: { flag: '--response-latency', legs: ['response'] },
+  cancel: { flag: '--cancel-latency', legs: ['order'] },
+  modify: { flag: '--modify-latency', legs: ['order'] },
+};
+
+/**
+ * Every latency text of the run, parsed once for each leg it sets before any data is read, so a bad unit or
+ * form stops the command at once with the flag named. `recorded` is checked against a stand-in clock: whether
+ * the dataset has a clock model is known only when its data is loaded.
+ */
+export function checkLatencyOptions(run: VenueLatencyOptions, venues: Record<string, VenueLatencyOptions> | undefined): void {
+  const rng = createRng(1);
+  const check = (opts: VenueLatencyOptions, name: (key: keyof VenueLatencyOptions, flag: string) => string) => {
+    for (const [key, { flag, legs }] of Object.entries(LATENCY_SETTINGS) as [keyof VenueLatencyOptions, (typeof LATENCY_SETTINGS)['feed']][]) {
+      const text = opts[key];
+      if (text === undefined) continue;
+      try {
+        for (const leg of legs) parseLatency(text, leg, rng, 0, name(key, flag));
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
   };
+  check(run, (_key, flag) => flag);
+  for (const [exchange, own] of Object.entries(venues ?? {})) check(own, (key) => `--venue-latency ${exchange}:${key}`);
+}
+
+/**
+ * `--venue-latency` names exchanges; one that is not among the run's venues would change nothing, so it is an
+ * error naming it, the run's venues and the dataset's exchanges.
+ */
+export function checkLatencyVenues(venueLatency: Record<string, VenueLatencyOptions> | undefined, runVenues: readonly VenueRef[], dataset: Dataset): void {
+  const run = new Set(runVenues.map((v) => v.exchange));
+  for (const exchange of Object.keys(venueLatency ?? {})) {
+    if (run.has(exchange)) continue;
+    const inDataset = [...new Set(dataset.streams.map((s) => s.exchange))];
+    const where = inDataset.includes(exchange) ? `it is in the dataset, but the strategy does not trade it` : `the dataset has no venue "${exchange}"`;
+    throw new UsageError(
+      `--venue-latency ${exchange}: ${where} (this run's venues: ${runVenues.map((v) => `${v.exchange} ${v.symbol}`).join(', ')}; ` +
+        `the dataset's: ${inDataset.join(', ')})`,
+    );
+  }
 }
 
 export interface PreparedRun {
@@ -158,7 +210,9 @@ export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOption
 }
 
 export async function runOnce(opts: RunOptions): Promise<{ result: ReplayResult; summary: RunSummary; originNs: bigint }> {
+  checkLatencyOptions(opts.latency, opts.venueLatency);
   const prep = await prepare(opts);
+  checkLatencyVenues(opts.venueLatency, prep.venues, openDataset(opts.dataset));
   const data = loadMarketData(opts.dataset, prep.venues);
   return { ...runPrepared(prep, data, opts), originNs: data.originNs };
 }

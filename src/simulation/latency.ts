@@ -4,7 +4,8 @@
 //   response  exchange -> strategy (acknowledgements, fills, rejections)
 //
 // Texts (CLI and config):
-//   "0", "250us", "1ms", "1.5ms", "2s"    constant (units ns, us, µs, ms, s, m, h; a bare 0 is allowed)
+//   "0", "250us", "1ms", "1.5ms", "2s"    constant (units ns, us, µs, ms, s; a bare 0 is allowed; no m or h:
+//                                          "5m" is refused as a likely typo for 5ms)
 //   "lognormal:p50=1ms,p99=5ms"            log-normal with that median and 99th percentile
 //   "recorded"                             feed leg only: the dataset's own local time, less the recorder's
 //                                          clock model (offset and drift, src/data/clock-model.ts)
@@ -14,7 +15,7 @@
 // connection would keep them in order). The engine delivers by arrival time and does not undo this.
 
 import { ClockModel } from '../data/clock-model.js';
-import { formatDurationNs, parseDurationNs } from '../data/time.js';
+import { formatDurationNs } from '../data/time.js';
 import { normal } from './random.js';
 import type { LatencyModel, OrderOp, Rng, VenueLatency } from './types.js';
 
@@ -102,26 +103,42 @@ export class RecordedLatency implements LatencyModel {
 
 const FORMS = 'a duration (0, 250us, 1ms, 1.5ms, 2s), lognormal:p50=1ms,p99=5ms, or recorded (feed only)';
 
-function parseDurationFor(text: string, what: string): number {
+/** The units a latency may be written in, with their size in ns. Minutes and hours are not among them: a
+ *  latency of minutes is never meant, and `5m` is one letter away from `5ms`. */
+export const LATENCY_UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
+
+/**
+ * A latency duration in ns: a number with a unit from LATENCY_UNITS (`500ns`, `250us`, `250µs`, `1.5ms`, `2s`),
+ * or a bare `0`. `what` names the option in the error (e.g. `--latency`, `order latency`).
+ */
+export function parseLatencyDurationNs(text: string, what: string): number {
   const s = text.trim();
   if (/^-\s*\d/.test(s)) throw new Error(`${what} "${text}": a latency cannot be negative`);
-  const unit = /^\d+(?:\.\d+)?\s*([^\d\s.][^\s]*)$/.exec(s);
-  if (unit && !['ns', 'us', 'µs', 'ms', 's', 'm', 'h'].includes(unit[1]!)) {
-    throw new Error(`${what} "${text}": unknown unit "${unit[1]}" (use ns, us, ms, s, m or h)`);
+  const m = /^(\d+(?:\.\d+)?)\s*(\S*)$/.exec(s);
+  if (!m) throw new Error(`${what} "${text}": not a duration (use a number with a unit: 0, 500ns, 250us, 1ms, 1.5ms, 2s)`);
+  const value = Number(m[1]);
+  const unit = m[2]!;
+  if (unit === '') {
+    if (value === 0) return 0;
+    throw new Error(`${what} "${text}": has no unit (use ns, us, ms or s, e.g. ${m[1]}ms)`);
   }
-  try {
-    return parseDurationNs(s);
-  } catch (e) {
-    throw new Error(`${what} "${text}": ${(e as Error).message}`);
+  if (unit === 'm' || unit === 'min') {
+    throw new Error(`${what} "${text}": "${unit}" would be minutes, which is not a latency unit; did you mean ${m[1]}ms? (units: ns, us, ms, s)`);
   }
+  if (unit === 'h') throw new Error(`${what} "${text}": hours are not a latency unit (units: ns, us, ms, s)`);
+  const scale = LATENCY_UNITS[unit];
+  if (scale === undefined) throw new Error(`${what} "${text}": unknown unit "${unit}" (use ns, us, ms or s)`);
+  const ns = Math.round(value * scale);
+  if (!Number.isSafeInteger(ns)) throw new Error(`${what} "${text}": too large to count in whole nanoseconds`);
+  return ns;
 }
 
 /**
  * A latency model from its text. `rng` serves random models; `clock` (the recorder's clock model, or a constant
  * offset in ns: recorder clock minus exchange clock) is required by `recorded`, which only the feed leg accepts.
+ * `what` names the setting in errors (the CLI passes its flag, e.g. `--cancel-latency`).
  */
-export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clock?: ClockModel | number): LatencyModel {
-  const what = `${leg} latency`;
+export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clock?: ClockModel | number, what = `${leg} latency`): LatencyModel {
   const s = text.trim();
   if (s === '') throw new Error(`${what} is empty (use ${FORMS})`);
   if (s === 'recorded') {
@@ -143,7 +160,7 @@ export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clock?: Cl
       const key = kv[1]!;
       if (key !== 'p50' && key !== 'p99') throw new Error(`${what} "${text}": unknown parameter "${key}" (lognormal takes p50 and p99)`);
       if (params.has(key)) throw new Error(`${what} "${text}": ${key} given twice`);
-      params.set(key, parseDurationFor(kv[2]!, `${what} ${key}`));
+      params.set(key, parseLatencyDurationNs(kv[2]!, `${what} ${key}`));
     }
     const p50 = params.get('p50');
     const p99 = params.get('p99');
@@ -153,7 +170,7 @@ export function parseLatency(text: string, leg: LatencyLeg, rng: Rng, clock?: Cl
     return new LognormalLatency(p50, p99, rng);
   }
   if (!/^[-\d]/.test(s)) throw new Error(`${what} "${text}": unknown form (use ${FORMS})`);
-  return new ConstantLatency(parseDurationFor(s, what));
+  return new ConstantLatency(parseLatencyDurationNs(s, what));
 }
 
 export interface VenueLatencyOptions {
