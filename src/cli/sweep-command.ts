@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { checkLatencyOptions, checkLatencyVenues, prepare, UsageError, type PreparedRun } from '../engine/session.js';
+import { checkLatencyOptions, checkLatencyVenues, createStrategy, prepare, UsageError, type PreparedRun } from '../engine/session.js';
 import { openDataset } from '../data/reader.js';
 import { ensureUnpacked } from '../data/segments.js';
 import { parseLatencyDurationNs } from '../simulation/latency.js';
@@ -180,7 +180,7 @@ export async function runSweep(o: SweepCliOptions): Promise<{ file: SweepSummary
     const where = sets.length > 1 ? `parameter set ${Object.entries(set).map(([k, v]) => `${k}=${v}`).join(' ')}: ` : '';
     try {
       const prep = await prepare({ strategy: o.strategy, params: set });
-      prep.def.create(prep.params as never); // the strategy's own checks (e.g. fast < slow)
+      createStrategy(prep); // the strategy's own checks (e.g. fast < slow)
       for (const v of prep.venues) ds.findStream(v.exchange, v.symbol);
       prepared.push(prep);
     } catch (e) {

@@ -1,9 +1,11 @@
 // Everything between command-line options and runReplay: loading the strategy and its parameters,
 // building each venue's models, and summarizing the result (the numbers every report states).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resolveParams, type ParamSpecs, type StrategyDefinition, type VenueRef } from '../strategy/api.js';
+import { resolveParams, type ParamSpecs, type Strategy, type StrategyDefinition, type VenueRef } from '../strategy/api.js';
+import { describeThrown, frameIn, guardStrategy, strategyFailure, type StrategyOrigin } from './strategy-errors.js';
 import { createRng } from '../simulation/random.js';
 import { buildVenueLatency, describeVenueLatency, parseLatency, type LatencyLeg, type VenueLatencyOptions } from '../simulation/latency.js';
 import { parseFees } from '../simulation/fees.js';
@@ -28,21 +30,88 @@ export function builtinStrategies(): string[] {
     .sort();
 }
 
+/**
+ * The file of `--strategy <name|path>`. A bare name (no slash, no .js/.mjs/.ts ending) is a built-in strategy
+ * and only ever a built-in, whatever files the working folder holds. Anything else is a path. A bare file
+ * name that is also a built-in's (`market-maker.js`) is refused as ambiguous: the built-in is `market-maker`,
+ * the file `./market-maker.js`.
+ */
+export function strategyFile(nameOrPath: string): string {
+  const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\') || /\.(m?js|ts)$/.test(nameOrPath);
+  if (!isPath) {
+    const file = path.join(BUILTIN_DIR, `${nameOrPath}.js`);
+    if (!fs.existsSync(file)) throw new Error(`unknown strategy "${nameOrPath}" (built in: ${builtinStrategies().join(', ')}; or give a path to a .js module)`);
+    return file;
+  }
+  const bare = nameOrPath.replace(/\.(m?js|ts)$/, '');
+  if (!nameOrPath.includes('/') && !nameOrPath.includes('\\') && builtinStrategies().includes(bare)) {
+    throw new Error(
+      `--strategy ${nameOrPath} is ambiguous: write --strategy ${bare} for the built-in strategy, or --strategy ./${nameOrPath} for the file in ${process.cwd()}`,
+    );
+  }
+  const file = path.resolve(nameOrPath);
+  if (!fs.existsSync(file)) throw new Error(`strategy file not found: ${file}`);
+  if (file.endsWith('.ts')) throw new Error(`${file}: compile TypeScript strategies first (put them in strategies/ and run npm run build), then pass the .js`);
+  return file;
+}
+
+/**
+ * A syntax error's place in `file` as "file:line:column: SyntaxError: ...", found by `node --check` in a child
+ * process (an ES module's SyntaxError from import() carries no location). Undefined when the file itself parses
+ * (the error is then in a module it imports, or in an import it names).
+ */
+export function syntaxErrorAt(file: string): string | undefined {
+  const r = spawnSync(process.execPath, ['--input-type=module', '--check'], { input: fs.readFileSync(file), encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0) return undefined;
+  const lines = (r.stderr ?? '').split('\n');
+  const at = /^\[stdin\]:(\d+)/.exec(lines[0] ?? '');
+  const message = lines.find((l) => /^\w*Error: /.test(l));
+  if (!at || !message) return undefined;
+  const caret = lines.find((l, i) => i > 0 && /^\s*\^+\s*$/.test(l));
+  return `${file}:${at[1]}${caret ? `:${caret.indexOf('^') + 1}` : ''}: ${message}`;
+}
+
+/** What is wrong with a module's default export as a strategy, or undefined when it is one. */
+function exportProblem(mod: Record<string, unknown>): string | undefined {
+  if (!('default' in mod)) {
+    const names = Object.keys(mod);
+    return `it has no default export${names.length ? ` (its exports: ${names.join(', ')})` : ''}`;
+  }
+  const def = mod.default as Record<string, unknown> | null;
+  if (typeof def !== 'object' || def === null) return `its default export is ${def === null ? 'null' : `a ${typeof def}`}, not an object`;
+  const wrong: string[] = [];
+  if (typeof def.name !== 'string' || def.name === '') wrong.push('name (a string)');
+  if (typeof def.params !== 'object' || def.params === null) wrong.push('params (an object)');
+  if (typeof def.venues !== 'function') wrong.push('venues (a function)');
+  if (typeof def.create !== 'function') wrong.push('create (a function)');
+  return wrong.length ? `its default export lacks ${wrong.join(', ')}` : undefined;
+}
+
+/**
+ * Imports a strategy module. Importing runs the module's top-level code: a strategy file is code you run,
+ * with your rights, before its export can be checked (docs/strategies.md). Load errors name the file and
+ * the place: line and column of a syntax error, the module's own frame of a top-level throw.
+ */
+export async function importStrategy(file: string): Promise<StrategyDefinition<ParamSpecs>> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      const at = syntaxErrorAt(file);
+      throw new Error(at ? `strategy ${at}` : `strategy ${file}: ${describeThrown(e)} (the file itself parses: the error is in a module it imports, or in a name it imports)`, { cause: e });
+    }
+    const frame = frameIn(e instanceof Error ? e.stack : undefined, file);
+    throw new Error(`strategy ${file}: loading it failed: ${describeThrown(e)}${frame ? `\n    at ${frame}` : ''}`, { cause: e });
+  }
+  const problem = exportProblem(mod);
+  if (problem) throw new Error(`strategy ${file}: ${problem}; the default export must be a strategy made with defineStrategy({ name, description, params, venues, create })`);
+  return mod.default as StrategyDefinition<ParamSpecs>;
+}
+
 /** A built-in strategy by name, or a module path (.js/.mjs) exporting a StrategyDefinition as default. */
 export async function loadStrategy(nameOrPath: string): Promise<StrategyDefinition<ParamSpecs>> {
-  const isPath = nameOrPath.includes('/') || nameOrPath.includes('\\') || /\.(m?js|ts)$/.test(nameOrPath);
-  const file = isPath ? path.resolve(nameOrPath) : path.join(BUILTIN_DIR, `${nameOrPath}.js`);
-  if (!fs.existsSync(file)) {
-    if (isPath) throw new Error(`strategy file not found: ${file}`);
-    throw new Error(`unknown strategy "${nameOrPath}" (built in: ${builtinStrategies().join(', ')}; or give a path to a .js module)`);
-  }
-  if (file.endsWith('.ts')) throw new Error(`${file}: compile TypeScript strategies first (put them in strategies/ and run npm run build), then pass the .js`);
-  const mod = (await import(pathToFileURL(file).href)) as { default?: StrategyDefinition<ParamSpecs> };
-  const def = mod.default;
-  if (!def || typeof def.create !== 'function' || typeof def.venues !== 'function' || typeof def.params !== 'object') {
-    throw new Error(`${file}: the default export must be a strategy made with defineStrategy({ name, params, venues, create })`);
-  }
-  return def;
+  return importStrategy(strategyFile(nameOrPath));
 }
 
 export interface RunOptions {
@@ -180,14 +249,24 @@ export function checkLatencyVenues(venueLatency: Record<string, VenueLatencyOpti
 
 export interface PreparedRun {
   def: StrategyDefinition<ParamSpecs>;
+  /** The strategy's module file. */
+  file: string;
   params: Record<string, number | string | boolean>;
   venues: VenueRef[];
 }
 
 export async function prepare(opts: Pick<RunOptions, 'strategy' | 'params'>): Promise<PreparedRun> {
-  const def = await loadStrategy(opts.strategy);
+  const file = strategyFile(opts.strategy);
+  const def = await importStrategy(file);
   const params = resolveParams(def.params, opts.params) as Record<string, number | string | boolean>;
-  return { def, params, venues: def.venues(params as never) };
+  const origin: StrategyOrigin = { name: def.name, file, originNs: 0n };
+  let venues: VenueRef[];
+  try {
+    venues = def.venues(params as never);
+  } catch (e) {
+    throw strategyFailure(e, 'venues()', origin, NaN);
+  }
+  return { def, file, params, venues };
 }
 
 export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOptions): { result: ReplayResult; summary: RunSummary } {
@@ -204,9 +283,21 @@ export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOption
       initialBalances: defaultBalances(spec, firstMid(data, i)),
     };
   });
-  const strategy = prep.def.create(prep.params as never);
+  const strategy = createStrategy(prep, data.originNs);
   const result = runReplay({ data, strategy, venues: setups, rng });
   return { result, summary: summarize(prep, data, opts, setups, result) };
+}
+
+/** The strategy of a prepared run, guarded: what its code throws says the strategy, callback and time. */
+export function createStrategy(prep: PreparedRun, originNs = 0n): Strategy {
+  const origin: StrategyOrigin = { name: prep.def.name, file: prep.file, originNs };
+  let strategy: Strategy;
+  try {
+    strategy = prep.def.create(prep.params as never);
+  } catch (e) {
+    throw strategyFailure(e, 'create()', origin, NaN);
+  }
+  return guardStrategy(strategy, origin);
 }
 
 export async function runOnce(opts: RunOptions): Promise<{ result: ReplayResult; summary: RunSummary; originNs: bigint }> {
