@@ -71,12 +71,13 @@ describe('latencylab replay', () => {
     expect(eth.fills).toBeGreaterThan(0);
   });
 
-  it('--venue-latency sets one venue\'s legs over the run-wide ones', () => {
+  it('--venue-latency replaces the run-wide setting of the same name only (docs/replay.md)', () => {
     const j = JSON.parse(
       cli('replay', '--strategy', 'perp-leads-spot', '--latency', '5ms', '--feed-latency', 'recorded', '--venue-latency', 'binance-spot:latency=250us', '--venue-latency', 'binance-usdm:feed=1ms', '--json').stdout,
     );
+    // binance-spot's latency=250us replaces --latency 5ms; the run-wide --feed-latency recorded still holds.
     expect(j.latency).toEqual([
-      'binance-spot BTCUSDT: feed 250us, order 250us, response 250us',
+      'binance-spot BTCUSDT: feed recorded (recorder clock -1273.461ms drifting -18.377ms/h removed), order 250us, response 250us',
       'binance-usdm BTCUSDT: feed 1ms, order 5ms, response 5ms',
     ]);
   });
