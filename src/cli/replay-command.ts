@@ -19,7 +19,7 @@ export function collectParam(value: string, previous: Record<string, string> = {
 
 const LEGS = ['latency', 'feed', 'order', 'response', 'cancel', 'modify'] as const;
 
-/** `--venue-latency binance-spot:feed=250us` (repeatable): one venue's leg, over the run-wide settings. */
+/** `--venue-latency binance-spot:feed=250us` (repeatable): one venue's setting, replacing the run-wide one of that name. */
 export function collectVenueLatency(value: string, previous: Record<string, Record<string, string>> = {}): Record<string, Record<string, string>> {
   const m = /^([a-z0-9-]+):([a-z]+)=(.+)$/.exec(value.trim());
   if (!m || !(LEGS as readonly string[]).includes(m[2]!)) {
@@ -33,14 +33,14 @@ export function collectVenueLatency(value: string, previous: Record<string, Reco
 export function addRunOptions(cmd: Command): Command {
   return cmd
     .option('--dataset <dir>', 'dataset folder', DEFAULT_DATASET)
-    .requiredOption('--strategy <name|path>', 'built-in strategy name, or a path to a compiled strategy module')
+    .requiredOption('--strategy <name|path>', 'built-in strategy name (a bare name is always the built-in), or a path to a compiled strategy module (./my.js); loading a module runs its top-level code, so only pass files you trust')
     .option('--param <name=value>', 'strategy parameter (repeatable)', collectParam)
     .option('--feed-latency <d>', 'market data, exchange to strategy (or "recorded": the dataset\'s own local - exchange times, clock offset removed)')
     .option('--order-latency <d>', 'orders, strategy to exchange (new, cancel and modify)')
     .option('--response-latency <d>', 'acks, fills and rejections, exchange to strategy')
     .option('--cancel-latency <d>', 'cancel requests only')
     .option('--modify-latency <d>', 'modify requests only')
-    .option('--venue-latency <exchange:leg=d>', 'one venue\'s latency, e.g. binance-spot:feed=250us or binance-usdm:latency=2ms (repeatable; legs: latency, feed, order, response, cancel, modify)', collectVenueLatency)
+    .option('--venue-latency <exchange:leg=d>', 'one venue\'s latency setting, e.g. binance-spot:feed=250us; it replaces the run-wide setting of the same name only (repeatable; settings: latency, feed, order, response, cancel, modify)', collectVenueLatency)
     .option('--queue <model>', 'queue position model: risk-averse | prob-power:<n> | prob-log', 'risk-averse')
     .option('--fees <rates>', 'override every venue\'s fees, e.g. maker=0.0002,taker=0.0005 (default: each exchange\'s published base tier)')
     .option('--rate-limit <limits>', 'override every venue\'s order rate limit, e.g. 50/10s or none (default: each exchange\'s)')
@@ -159,7 +159,7 @@ export function writeRunOutput(dir: string, r: ReplayResult, s: RunSummary, orig
 export function registerReplayCommand(program: Command): void {
   const cmd = program
     .command('replay')
-    .description('replay a strategy over a dataset at given latencies: PnL, fees, fills, drawdown (units: 0, 250us, 1ms, 1.5ms, 2s)')
+    .description('replay a strategy over a dataset at given latencies: PnL, fees, fills, drawdown (latency units ns, us, ms, s: 0, 250us, 1ms, 1.5ms, 2s)')
     .option('--latency <d>', 'one-way distance to the exchange: sets feed, order and response latency (e.g. 1ms, or lognormal:p50=1ms,p99=5ms)', '0')
     .option('--json', 'print the summary as JSON')
     .option('--out <dir>', 'write fills, orders and the PnL curve as Arrow, summary.json and run.json')
