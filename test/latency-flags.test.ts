@@ -104,6 +104,17 @@ describe("a venue's settings over the run-wide ones", () => {
   });
 });
 
+describe('sweep', () => {
+  it('lists a cancel override among the fixed settings also when the order leg is fixed', () => {
+    const out = path.join(tempDir(), 'sweep');
+    const r = cli('sweep', '--strategy', 'market-maker', '--latency', '0,1ms', '--order-latency', '1ms', '--cancel-latency', '300us', '--workers', '1', '--out', out);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('  latency varies on legs: feed, response; fixed: order 1ms, cancel 300us\n');
+    const grid = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).grid;
+    expect(grid.legs).toEqual({ varying: ['feed', 'response'], fixed: { order: '1ms', cancel: '300us' } });
+  }, 60_000);
+});
+
 describe('wrong latency options stop the command with exit code 2, naming the flag', () => {
   it.each([
     [

@@ -10,6 +10,7 @@ import {
   buildVenueLatency,
   describeVenueLatency,
   parseLatency,
+  parseLatencyDurationNs,
 } from '../src/simulation/latency.js';
 import { ProportionalFees, parseFees } from '../src/simulation/fees.js';
 import { SlidingWindowRateLimiter, parseRateLimit } from '../src/simulation/rate-limit.js';
@@ -159,6 +160,42 @@ describe('latency', () => {
     expect(() => parseLatency('recorded', 'response', rng, 0)).toThrow(/only for the feed leg/);
     expect(() => parseLatency('recorded', 'feed', rng)).toThrow(/clock offset/);
     expect(() => parseLatency('recorded', 'feed', rng, NaN)).toThrow(/clock offset/);
+  });
+
+  it('latency durations: every unit, exactly; minutes and hours refused (5m is a likely typo for 5ms)', () => {
+    const good: [string, number][] = [
+      ['0', 0],
+      ['0ms', 0],
+      ['7ns', 7],
+      ['1.4ns', 1],
+      ['250us', 250_000],
+      ['250µs', 250_000],
+      ['0.5us', 500],
+      ['1ms', 1_000_000],
+      ['1.5ms', 1_500_000],
+      ['0.0001ms', 100],
+      ['2s', 2_000_000_000],
+      ['2.25s', 2_250_000_000],
+      ['300s', 300_000_000_000],
+      ['  3 ms ', 3_000_000],
+    ];
+    for (const [text, ns] of good) expect(parseLatencyDurationNs(text, 'x'), text).toBe(ns);
+    const bad: [string, string][] = [
+      ['5m', 'x "5m": "m" would be minutes, which is not a latency unit; did you mean 5ms? (units: ns, us, ms, s)'],
+      ['1.5min', 'x "1.5min": "min" would be minutes, which is not a latency unit; did you mean 1.5ms? (units: ns, us, ms, s)'],
+      ['1h', 'x "1h": hours are not a latency unit (units: ns, us, ms, s)'],
+      ['5', 'x "5": has no unit (use ns, us, ms or s, e.g. 5ms)'],
+      ['5MS', 'x "5MS": unknown unit "MS" (use ns, us, ms or s)'],
+      ['-2ms', 'x "-2ms": a latency cannot be negative'],
+      ['1e3ms', 'x "1e3ms": unknown unit "e3ms" (use ns, us, ms or s)'],
+      ['.5ms', 'x ".5ms": not a duration (use a number with a unit: 0, 500ns, 250us, 1ms, 1.5ms, 2s)'],
+      ['ms', 'x "ms": not a duration (use a number with a unit: 0, 500ns, 250us, 1ms, 1.5ms, 2s)'],
+      ['99999999999s', 'x "99999999999s": too large to count in whole nanoseconds'],
+    ];
+    for (const [text, message] of bad) expect(() => parseLatencyDurationNs(text, 'x'), text).toThrow(message);
+    // The same rules inside a model's text, with the setting named.
+    expect(() => parseLatency('5m', 'feed', rng)).toThrow('feed latency "5m": "m" would be minutes');
+    expect(() => parseLatency('lognormal:p50=1ms,p99=1m', 'order', rng, undefined, '--order-latency')).toThrow('--order-latency p99 "1m": "m" would be minutes');
   });
 
   it('builds a venue: latency sets all legs, specific options override, default 0', () => {
