@@ -130,6 +130,7 @@ describe('wrong latency options stop the command with exit code 2, naming the fl
     [['replay', '--strategy', 'market-maker', '--venue-latency', 'binance-usdm:feed=3min'], 'latencylab: --venue-latency binance-usdm:feed "3min": "min" would be minutes, which is not a latency unit; did you mean 3ms? (units: ns, us, ms, s)\n'],
     [['replay', '--strategy', 'market-maker', '--order-latency', 'recorded'], 'latencylab: --order-latency "recorded": recorded latency exists only for the feed leg (the dataset records market data delays, not order round trips); use a duration or lognormal\n'],
     [['replay', '--strategy', 'market-maker', '--venue-latency', 'binance-usdm=1ms'], /^latencylab: --venue-latency takes <exchange>:<leg>=<duration> with leg one of latency, feed, order, response, cancel, modify, got "binance-usdm=1ms"\n/],
+    [['replay', '--strategy', 'market-maker', '--venue-latency', 'binance-usdm:feed=1ms', '--venue-latency', 'binance-usdm:feed=2ms'], 'latencylab: --venue-latency binance-usdm:feed given twice ("1ms", then "2ms")\n'],
     [['sweep', '--strategy', 'market-maker', '--latency', '0,1ms,5m', '--out', '/nonexistent/never-written'], 'latencylab: --latency "5m": "m" would be minutes, which is not a latency unit; did you mean 5ms? (units: ns, us, ms, s)\n'],
     [
       ['sweep', '--strategy', 'market-maker', '--latency', '0,1ms', '--venue-latency', 'okx-swap:order=1ms', '--out', '/nonexistent/never-written'],

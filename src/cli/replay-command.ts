@@ -26,6 +26,8 @@ export function collectVenueLatency(value: string, previous: Record<string, Reco
     throw new UsageError(`--venue-latency takes <exchange>:<leg>=<duration> with leg one of ${LEGS.join(', ')}, got "${value}"`);
   }
   const [, exchange, leg, d] = m;
+  const before = previous[exchange!]?.[leg!];
+  if (before !== undefined) throw new UsageError(`--venue-latency ${exchange}:${leg} given twice ("${before}", then "${d}")`);
   return { ...previous, [exchange!]: { ...(previous[exchange!] ?? {}), [leg!]: d! } };
 }
 
