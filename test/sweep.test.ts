@@ -297,7 +297,7 @@ describe('latencylab sweep', () => {
       ['bad parameter value', ['--strategy', 'ma-crossover', '--latency', '0', '--param', 'fast=5,abc'], /parameter set fast=abc: parameter "fast" must be a number, got "abc"/],
       ['parameters the strategy refuses', ['--strategy', 'ma-crossover', '--latency', '0', '--param', 'fast=70'], /parameter "fast" \(70\) must be below "slow" \(60\)/],
       ['bad unit', ['--strategy', 'ma-crossover', '--latency', '0,5xs'], /--latency "5xs": unknown unit "xs"/],
-      ['duration without unit', ['--strategy', 'ma-crossover', '--latency', '0,5'], /--latency "5": duration "5" has no unit/],
+      ['duration without unit', ['--strategy', 'ma-crossover', '--latency', '0,5'], /--latency "5": has no unit \(use ns, us, ms or s, e.g. 5ms\)/],
       ['repeated latency', ['--strategy', 'ma-crossover', '--latency', '1ms,1000us'], /"1ms" and "1000us" are the same latency/],
       ['bad --workers', ['--strategy', 'ma-crossover', '--latency', '0', '--workers', '0'], /--workers must be a whole number >= 1/],
     ];

@@ -303,7 +303,7 @@ export function createStrategy(prep: PreparedRun, originNs = 0n): Strategy {
 export async function runOnce(opts: RunOptions): Promise<{ result: ReplayResult; summary: RunSummary; originNs: bigint }> {
   checkLatencyOptions(opts.latency, opts.venueLatency);
   const prep = await prepare(opts);
-  checkLatencyVenues(opts.venueLatency, prep.venues, openDataset(opts.dataset));
+  if (opts.venueLatency && Object.keys(opts.venueLatency).length) checkLatencyVenues(opts.venueLatency, prep.venues, openDataset(opts.dataset));
   const data = loadMarketData(opts.dataset, prep.venues);
   return { ...runPrepared(prep, data, opts), originNs: data.originNs };
 }
