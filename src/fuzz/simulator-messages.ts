@@ -511,6 +511,18 @@ async function runRestLane(sim: ExchangeSim, lane: RestLane, caseNos: number[], 
   agent.destroy();
 }
 
+/**
+ * Case n of a run with `seed`, as sent: the lane (exchange and path, or REST) and the frame or request.
+ * For reproducing an example of a report.
+ */
+export function fuzzCase(seed: number, n: number): { lane: string; frame: string } {
+  const lane = LANES[n % LANES.length]!;
+  const rng = caseRng(seed, n);
+  if (lane.kind === 'ws') return { lane: `${lane.exchange} ${lane.path}`, frame: mutate(rng, pick(rng, lane.corpus), DEFAULT_MAX_PAYLOAD_BYTES) };
+  const r = mutateRest(rng, pick(rng, lane.corpus), DEFAULT_MAX_PAYLOAD_BYTES);
+  return { lane: `${lane.exchange} REST`, frame: `${r.method} ${r.path}${r.body !== null ? ` (body ${r.body.length} bytes)` : ''}` };
+}
+
 /** Case n's generator: a function of (seed, n) alone. */
 function caseRng(seed: number, n: number): Sfc32 {
   return createRng((seed >>> 0) + (n % 2 ** 21) * 2 ** 32);
