@@ -246,6 +246,10 @@ describe('exchange-sim: per-client bounds', () => {
     expect(await bin.ask(JSON.stringify({ method: 'SUBSCRIBE', params: [`${'a'.repeat(130)}@trade`], id: 4 }))).toBe(
       `{"code":2,"msg":"Invalid request: invalid stream name \\"${'a'.repeat(40)}…\\"","id":4}`,
     );
+    const long = `tickers.${'A'.repeat(121)}`;
+    expect(long.length).toBe(129);
+    expect(JSON.parse(await lin.ask(JSON.stringify({ op: 'unsubscribe', args: [long], req_id: 'd' }))).ret_msg).toBe(`error:handler not found,topic:${long}`);
+    expect(JSON.parse(await okx.ask(JSON.stringify({ op: 'subscribe', args: [{ channel: 'trades', instId: 'I'.repeat(65) }], id: 'o2' }))).code).toBe('60018');
     lin.close();
     okx.close();
     bin.close();

@@ -51,6 +51,8 @@ interface BookState {
 const DEPTHS: Record<Category, string[]> = { spot: ['1', '50', '200', '1000'], linear: ['1', '50', '200', '500', '1000'] };
 const CHANNELS = new Set(['orderbook', 'publicTrade', 'tickers', 'kline', 'allLiquidation', 'liquidation', 'insurance', 'adlAlert', 'priceLimit', 'lt', 'tickers_lt', 'kline_lt']);
 const SPOT_MAX_ARGS = 10;
+/** Bybit topics are short ("orderbook.200.BTCUSDT"); longer ones are refused, so a connection's topics stay small. */
+const MAX_TOPIC_CHARS = 128;
 /** Stands for the subscriber's topic in a frame built once for all subscribers of one depth. */
 const TOPIC_PLACEHOLDER = '"\u0000TOPIC\u0000"';
 
@@ -126,7 +128,7 @@ export class BybitSimServer implements SimExchangeServer {
   }
 
   private validTopic(topic: unknown): topic is string {
-    if (typeof topic !== 'string') return false;
+    if (typeof topic !== 'string' || topic.length > MAX_TOPIC_CHARS) return false;
     const { channel, args, symbol } = splitTopic(topic);
     if (!CHANNELS.has(channel) || symbol === '' || !/^[A-Z0-9]+$/.test(symbol)) return false;
     if (channel === 'orderbook') return args.length === 1 && DEPTHS[this.category].includes(args[0]!);
