@@ -5,7 +5,9 @@
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Command } from 'commander';
 import WebSocket from 'ws';
+import { registerExchangeSimCommand } from '../src/cli/exchange-sim-command.js';
 import { exposureWarning, isLoopbackHost, LogLimiter, startExchangeSim, DEFAULT_MAX_PAYLOAD_BYTES, type ExchangeSim } from '../src/exchange-sim/server.js';
 import type { ExchangeSimOptions } from '../src/exchange-sim/types.js';
 import { BinanceSimServer } from '../src/exchanges/binance/sim-server.js';
@@ -300,6 +302,23 @@ describe('exchange-sim: bounded logs, the loopback warning', () => {
     for (const h of ['0.0.0.0', '::', '192.168.1.10', 'example.internal', '128.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
     expect(exposureWarning('0.0.0.0')).toBe(
       "warning: listening on 0.0.0.0, beyond this machine's loopback: the simulator has no authentication, so anyone who can reach this address can connect, subscribe and use its memory and CPU; bind to 127.0.0.1 unless that is wanted",
+    );
+  });
+
+  it('the command prints the warning before it binds (here to 192.0.2.1, a documentation address this machine does not have)', async () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err.push(String(chunk));
+      return true;
+    });
+    const program = new Command().exitOverride();
+    registerExchangeSimCommand(program);
+    await expect(program.parseAsync(['exchange-sim', '--dataset', dataset, '--host', '192.0.2.1', '--port', '0', '--quiet'], { from: 'user' })).rejects.toThrow(/EADDRNOTAVAIL|listen/);
+    expect(err[0]).toBe(`exchange-sim: ${exposureWarning('192.0.2.1')}\n`);
+    const bad = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+    registerExchangeSimCommand(bad);
+    await expect(bad.parseAsync(['exchange-sim', '--dataset', dataset, '--max-payload-bytes', '64k'], { from: 'user' })).rejects.toThrow(
+      '--max-payload-bytes must be a whole number of bytes >= 1, got "64k"',
     );
   });
 });
