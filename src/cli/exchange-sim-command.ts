@@ -1,6 +1,6 @@
 // latencylab exchange-sim --dataset <dir> [--port P] [--speed 1|10|max] [--loop] [--fault <at>:<kind>[:<arg>] ...]
 import type { Command } from 'commander';
-import { startExchangeSim } from '../exchange-sim/server.js';
+import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, exposureWarning, startExchangeSim } from '../exchange-sim/server.js';
 import type { Fault, FaultPlanEntry } from '../exchange-sim/types.js';
 
 const FAULT_HELP = 'drop | skip:<n> | malformed | stall:<ms> | 24h-close | rest-429:<n>';
@@ -46,6 +46,14 @@ export function parseFaultSpec(spec: string): FaultPlanEntry {
   return { at, fault };
 }
 
+function byteCount(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of bytes >= 1, got "${v}"`);
+    return n;
+  };
+}
+
 function parseSpeed(v: string): number | 'max' {
   if (v === 'max') return 'max';
   const x = Number(v);
@@ -76,8 +84,13 @@ export function registerExchangeSimCommand(program: Command): void {
       return n;
     })
     .option('--fault <spec>', `inject a fault on each connection after <at> market-data messages: <at>:<kind>[:<arg>], kind ${FAULT_HELP} (repeatable)`, (v: string, prev: FaultPlanEntry[]) => [...prev, parseFaultSpec(v)], [] as FaultPlanEntry[])
+    .option('--max-payload-bytes <n>', `largest client WebSocket message or HTTP body accepted (default ${DEFAULT_MAX_PAYLOAD_BYTES})`, byteCount('--max-payload-bytes'))
+    .option('--max-buffered-bytes <n>', `most a client may leave unread before it is disconnected (default ${DEFAULT_MAX_BUFFERED_BYTES})`, byteCount('--max-buffered-bytes'))
     .option('--quiet', 'do not log connections and faults')
-    .action(async (o: { dataset: string; host: string; port: number; speed: number | 'max'; loop?: boolean; startNow?: boolean; binancePingMs?: number; fault: FaultPlanEntry[]; quiet?: boolean }) => {
+    .action(async (o: { dataset: string; host: string; port: number; speed: number | 'max'; loop?: boolean; startNow?: boolean; binancePingMs?: number; fault: FaultPlanEntry[]; maxPayloadBytes?: number; maxBufferedBytes?: number; quiet?: boolean }) => {
+      // Always printed, --quiet or not: the one thing an operator must not miss.
+      const warning = exposureWarning(o.host);
+      if (warning !== null) process.stderr.write(`exchange-sim: ${warning}\n`);
       const sim = await startExchangeSim({
         dataset: o.dataset,
         host: o.host,
@@ -87,6 +100,8 @@ export function registerExchangeSimCommand(program: Command): void {
         faults: o.fault,
         start: o.startNow ? 'listen' : 'first-client',
         binancePingMs: o.binancePingMs,
+        maxPayloadBytes: o.maxPayloadBytes,
+        maxBufferedBytes: o.maxBufferedBytes,
         log: o.quiet ? undefined : (line) => process.stderr.write(`exchange-sim: ${line}\n`),
       });
       const lines = [`exchange-sim: ${o.dataset} at speed ${o.speed}${o.loop ? ', looping' : ''}, listening on port ${sim.port}`];

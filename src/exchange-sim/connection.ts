@@ -14,6 +14,8 @@ export interface ConnectionHooks {
   fired(conn: SimConnection, f: Fault, why: string): void;
   /** The 24-hour-limit notice frames for this connection. */
   shutdownNotice(conn: SimConnection): string[];
+  /** The connection left more than `maxBufferedBytes` unread and was cut off. */
+  overflowed(conn: SimConnection, buffered: number): void;
 }
 
 let nextId = 1;
@@ -30,6 +32,8 @@ export class SimConnection implements SimClient {
   private malformedNext = false;
   private stallTimer: NodeJS.Timeout | null = null;
   private queue: { text: string; data: boolean }[] = [];
+  /** Characters in `queue` (kept so that `buffered` is O(1) on every write). */
+  private queuedChars = 0;
   private readonly firedPlan = new Set<FaultPlanEntry>();
 
   constructor(
@@ -40,6 +44,8 @@ export class SimConnection implements SimClient {
     /** Plan entries with `once` that already fired (shared by all connections). */
     private readonly spentOnce: Set<FaultPlanEntry>,
     private readonly hooks: ConnectionHooks,
+    /** The most this client may leave unread (socket buffer plus stall queue) before it is cut off. */
+    private readonly maxBufferedBytes = Infinity,
   ) {
     this.id = nextId++;
     this.connId = randomBytes(10).toString('hex');
@@ -52,9 +58,7 @@ export class SimConnection implements SimClient {
 
   /** Bytes waiting in the socket and in the stall queue. */
   get buffered(): number {
-    let n = this.ws.bufferedAmount;
-    for (const q of this.queue) n += q.text.length;
-    return n;
+    return this.ws.bufferedAmount + this.queuedChars;
   }
 
   /** Plan entries with at == 0 fire when the connection opens. */
@@ -85,8 +89,18 @@ export class SimConnection implements SimClient {
   }
 
   private write(text: string, data: boolean): void {
+    // A client that does not read is cut off rather than holding the server's memory (a stall's queue
+    // counts too: the client would get it all at once).
+    const buffered = this.buffered + text.length;
+    if (buffered > this.maxBufferedBytes) {
+      this.dispose();
+      this.ws.terminate();
+      this.hooks.overflowed(this, buffered);
+      return;
+    }
     if (this.stallTimer) {
       this.queue.push({ text, data });
+      this.queuedChars += text.length;
       return;
     }
     this.ws.send(text);
@@ -139,6 +153,7 @@ export class SimConnection implements SimClient {
     this.stallTimer = null;
     const q = this.queue;
     this.queue = [];
+    this.queuedChars = 0;
     if (this.closed) return;
     for (const { text, data } of q) {
       this.ws.send(text);
@@ -150,6 +165,7 @@ export class SimConnection implements SimClient {
     if (this.stallTimer) clearTimeout(this.stallTimer);
     this.stallTimer = null;
     this.queue = [];
+    this.queuedChars = 0;
     this.closed = true;
   }
 }

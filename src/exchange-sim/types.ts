@@ -42,6 +42,19 @@ export interface ExchangeSimOptions {
   restWaitMs?: number;
   /** Log lines (connections, faults) go here; default: nowhere. */
   log?: (line: string) => void;
+  /**
+   * The largest client WebSocket message and HTTP request body accepted, bytes (default
+   * DEFAULT_MAX_PAYLOAD_BYTES, 64 KiB). A larger WebSocket message closes that connection with 1009; a
+   * larger body gets HTTP 413 and the connection is closed. Nothing of it is echoed.
+   */
+  maxPayloadBytes?: number;
+  /**
+   * The most one client may leave unread (socket buffer plus a stall's queue), bytes (default
+   * DEFAULT_MAX_BUFFERED_BYTES, 16 MiB). A client past it is disconnected (1006) rather than growing memory.
+   */
+  maxBufferedBytes?: number;
+  /** Log lines of one kind (connections, client errors, ...) per minute before they are only counted (default 100). */
+  maxLogLinesPerMinute?: number;
 }
 
 export interface ExchangeSimStats {
@@ -59,6 +72,16 @@ export interface ExchangeSimStats {
   faultsFired: number;
   /** Dataset position: recorded local time (ns since the epoch, decimal string), or null before the start. */
   positionNs: string | null;
+  /** Client messages and REST requests whose handler threw: answered with the exchange's error, logged, counted. */
+  handlerErrors: number;
+  /** HTTP requests refused before any exchange saw them: a URL that does not parse, a body over maxPayloadBytes. */
+  requestsRefused: number;
+  /** Connections closed for a message over maxPayloadBytes (1009). */
+  oversizeMessages: number;
+  /** Connections cut off for leaving more than maxBufferedBytes unread. */
+  slowClientsCut: number;
+  /** Log lines over maxLogLinesPerMinute, counted instead of written. */
+  logLinesSuppressed: number;
   /** Times the dataset was played to its end. */
   passes: number;
   finished: boolean;

@@ -17,7 +17,8 @@
 // client following Binance's sync rules bridges it with the next diff.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../kit/sim.js';
+import { echoedId, quotedText, type ReplayFrame, type SimClient, type SimContext, type SimExchangeServer } from '../kit/sim.js';
+import { shown } from '../kit/json.js';
 import { decimalText, exchMs, type EventMessage } from '../kit/sim-frames.js';
 import { binanceStreamKey, binanceStreamOfPayload } from './frames.js';
 import { EventKind, Flag } from '../../data/types.js';
@@ -52,6 +53,9 @@ interface DepthState {
 const SYNTH_FORMAT = Number.MAX_SAFE_INTEGER;
 
 const STREAM_NAME = /^(?:[a-z0-9_]+@[A-Za-z0-9_@.]+|![A-Za-z0-9_@]+)$/i;
+/** Binance stream names are short ("btcusdt@depth@100ms"); longer ones are refused, so LIST_SUBSCRIPTIONS stays small. */
+const MAX_STREAM_NAME_CHARS = 128;
+const validStreamName = (n: unknown): n is string => typeof n === 'string' && n.length <= MAX_STREAM_NAME_CHARS && STREAM_NAME.test(n);
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
 const MAX_STREAMS = 1024;
 
@@ -97,10 +101,11 @@ export class BinanceSimServer implements SimExchangeServer {
     this.conns.set(conn, st);
     const names = p === '/stream' ? (query.get('streams') ?? '').split('/') : p.slice(4).split('/');
     const initial = names.filter((n) => n.length > 0);
-    const bad = initial.find((n) => !STREAM_NAME.test(n));
+    const bad = initial.find((n) => !validStreamName(n));
     if (bad !== undefined || initial.length > MAX_STREAMS) {
       // Binance refuses the handshake for an invalid stream list; the closest a WebSocket can do here.
-      conn.sendReply(JSON.stringify({ code: 2, msg: `Invalid request: invalid stream name ${JSON.stringify(bad ?? '')}` }));
+      const why = bad !== undefined ? `invalid stream name ${shown(bad)}` : `too many streams (at most ${MAX_STREAMS} per connection)`;
+      conn.sendReply(JSON.stringify({ code: 2, msg: `Invalid request: ${why}` }));
       conn.ws.close(1008, 'invalid stream');
       return;
     }
@@ -124,7 +129,7 @@ export class BinanceSimServer implements SimExchangeServer {
     const st = this.conns.get(conn);
     if (!st) return;
     if (st.pingTimer) clearInterval(st.pingTimer);
-    for (const sub of st.subs.values()) this.byKey.get(binanceStreamKey(sub.name))?.delete(sub);
+    for (const sub of st.subs.values()) this.dropSub(binanceStreamKey(sub.name), sub);
     this.conns.delete(conn);
   }
 
@@ -144,7 +149,15 @@ export class BinanceSimServer implements SimExchangeServer {
     const sub = st.subs.get(lower);
     if (!sub) return;
     st.subs.delete(lower);
-    this.byKey.get(binanceStreamKey(name))?.delete(sub);
+    this.dropSub(binanceStreamKey(name), sub);
+  }
+
+  /** Forget a subscription; a stream nobody follows leaves no entry (clients may name any number of streams). */
+  private dropSub(key: string, sub: Sub): void {
+    const set = this.byKey.get(key);
+    if (!set) return;
+    set.delete(sub);
+    if (set.size === 0) this.byKey.delete(key);
   }
 
   onClientMessage(conn: SimClient, text: string): void {
@@ -154,7 +167,7 @@ export class BinanceSimServer implements SimExchangeServer {
     try {
       req = JSON.parse(text);
     } catch (e) {
-      conn.sendReply(JSON.stringify({ code: 3, msg: `Invalid JSON: ${(e as Error).message}` }));
+      conn.sendReply(JSON.stringify({ code: 3, msg: `Invalid JSON: ${quotedText((e as Error).message)}` }));
       return;
     }
     if (typeof req !== 'object' || req === null || Array.isArray(req)) {
@@ -162,11 +175,13 @@ export class BinanceSimServer implements SimExchangeServer {
       return;
     }
     const r = req as Record<string, unknown>;
-    const id = r.id;
-    const reply = (body: Record<string, unknown>) => conn.sendReply(JSON.stringify({ ...body, id }));
+    const validId = r.id === undefined || r.id === null || (typeof r.id === 'number' && Number.isSafeInteger(r.id) && r.id >= 0) || typeof r.id === 'string';
+    // An id that is not valid is not echoed whole (a nested one would overflow JSON.stringify's stack).
+    const id = !validId || r.id === undefined ? undefined : r.id === null ? null : echoedId(r.id);
+    const reply = (body: Record<string, unknown>) => conn.sendReply(JSON.stringify({ ...body, id: id ?? null }));
     const error = (code: number, msg: string) => conn.sendReply(JSON.stringify(id === undefined ? { code, msg } : { code, msg, id }));
-    if (id !== undefined && id !== null && !(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) && typeof id !== 'string') {
-      error(2, 'Invalid request: request ID must be an unsigned integer');
+    if (!validId) {
+      error(2, `Invalid request: request ID must be an unsigned integer, got ${shown(r.id)}`);
       return;
     }
     if (typeof r.method !== 'string') {
@@ -174,7 +189,7 @@ export class BinanceSimServer implements SimExchangeServer {
       return;
     }
     if (!METHODS.includes(r.method)) {
-      error(2, `Invalid request: unknown variant \`${r.method}\`, expected one of ${METHODS.map((m) => `\`${m}\``).join(', ')}`);
+      error(2, `Invalid request: unknown variant \`${quotedText(r.method)}\`, expected one of ${METHODS.map((m) => `\`${m}\``).join(', ')}`);
       return;
     }
     const params = r.params ?? [];
@@ -185,9 +200,9 @@ export class BinanceSimServer implements SimExchangeServer {
     switch (r.method) {
       case 'SUBSCRIBE':
       case 'UNSUBSCRIBE': {
-        const bad = params.find((p) => typeof p !== 'string' || !STREAM_NAME.test(p));
+        const bad = params.find((p) => !validStreamName(p));
         if (bad !== undefined) {
-          error(2, `Invalid request: invalid stream name ${JSON.stringify(bad)}`);
+          error(2, `Invalid request: invalid stream name ${shown(bad)}`);
           return;
         }
         if (r.method === 'SUBSCRIBE') {
@@ -422,7 +437,13 @@ export class BinanceSimServer implements SimExchangeServer {
       return true;
     }
     if (path !== `${prefix}/depth`) return false;
-    void this.depthSnapshot(res, query);
+    this.depthSnapshot(res, query).catch((e: unknown) => {
+      // The request waited for the book; the shared server's catch no longer covers it.
+      this.ctx.log(`${this.exchange}: REST depth failed: ${quotedText(String((e as Error)?.message ?? e))}`);
+      const { status, body } = this.restError('depth snapshot failed');
+      if (!res.headersSent) this.json(res, status, body, 1);
+      else res.destroy();
+    });
     return true;
   }
 
@@ -480,6 +501,14 @@ export class BinanceSimServer implements SimExchangeServer {
   tooManyRequestsBody(): string {
     const limit = this.futures ? 2400 : 6000;
     return JSON.stringify({ code: -1003, msg: `Too many requests; current limit of IP(127.0.0.1) request weight per minute is ${limit}. Please use WebSocket Streams for live updates to avoid bans.` });
+  }
+
+  errorFrame(_conn: SimClient, why: string): string {
+    return JSON.stringify({ code: 2, msg: `Invalid request: ${why}` });
+  }
+
+  restError(why: string): { status: number; body: string } {
+    return { status: 500, body: JSON.stringify({ code: -1000, msg: `An unknown error occurred while processing the request: ${why}` }) };
   }
 
   shutdownNotice(conn: SimClient): string[] {

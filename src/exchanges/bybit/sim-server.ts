@@ -12,10 +12,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { TextBook, levelsJson, type TextLevel } from '../kit/text-book.js';
-import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../kit/sim.js';
+import { echoedId, MAX_SUBSCRIPTIONS, quotedText, type ReplayFrame, type SimClient, type SimContext, type SimExchangeServer } from '../kit/sim.js';
 import { decimalText, exchMs, type EventMessage, type EventRow } from '../kit/sim-frames.js';
 import { EventKind, Flag } from '../../data/types.js';
-import { isObject } from '../kit/json.js';
+import { isObject, shown } from '../kit/json.js';
 import { splitTopic } from './messages.js';
 
 type Category = 'spot' | 'linear';
@@ -51,6 +51,8 @@ interface BookState {
 const DEPTHS: Record<Category, string[]> = { spot: ['1', '50', '200', '1000'], linear: ['1', '50', '200', '500', '1000'] };
 const CHANNELS = new Set(['orderbook', 'publicTrade', 'tickers', 'kline', 'allLiquidation', 'liquidation', 'insurance', 'adlAlert', 'priceLimit', 'lt', 'tickers_lt', 'kline_lt']);
 const SPOT_MAX_ARGS = 10;
+/** Bybit topics are short ("orderbook.200.BTCUSDT"); longer ones are refused, so a connection's topics stay small. */
+const MAX_TOPIC_CHARS = 128;
 /** Stands for the subscriber's topic in a frame built once for all subscribers of one depth. */
 const TOPIC_PLACEHOLDER = '"\u0000TOPIC\u0000"';
 
@@ -101,21 +103,32 @@ export class BybitSimServer implements SimExchangeServer {
   onClose(conn: SimClient): void {
     const subs = this.conns.get(conn);
     if (!subs) return;
-    for (const s of subs.values()) this.byKey.get(topicKey(s.topic))?.delete(s);
+    for (const s of subs.values()) this.dropSub(s);
     this.conns.delete(conn);
+  }
+
+  /** Forget a subscription; a topic nobody follows leaves no entry (clients may name any number of symbols). */
+  private dropSub(sub: Sub): void {
+    const key = topicKey(sub.topic);
+    const set = this.byKey.get(key);
+    if (!set) return;
+    set.delete(sub);
+    if (set.size === 0) this.byKey.delete(key);
   }
 
   /** A reply in the category's shape: spot omits req_id unless given, linear always carries it. */
   private reply(conn: SimClient, success: boolean, retMsg: string, op: string, reqId: unknown): void {
     const body: Record<string, unknown> = { success, ret_msg: retMsg, conn_id: conn.connId };
-    if (this.category === 'linear') body.req_id = typeof reqId === 'string' ? reqId : reqId === undefined ? '' : String(reqId);
-    else if (reqId !== undefined) body.req_id = typeof reqId === 'string' ? reqId : String(reqId);
-    body.op = op;
+    // req_id is echoed as text; a nested or huge one is quoted cut short (String() of a nested array recurses).
+    const echoed = reqId === undefined ? '' : String(echoedId(reqId));
+    if (this.category === 'linear') body.req_id = echoed;
+    else if (reqId !== undefined) body.req_id = echoed;
+    body.op = quotedText(op);
     conn.sendReply(JSON.stringify(body));
   }
 
   private validTopic(topic: unknown): topic is string {
-    if (typeof topic !== 'string') return false;
+    if (typeof topic !== 'string' || topic.length > MAX_TOPIC_CHARS) return false;
     const { channel, args, symbol } = splitTopic(topic);
     if (!CHANNELS.has(channel) || symbol === '' || !/^[A-Z0-9]+$/.test(symbol)) return false;
     if (channel === 'orderbook') return args.length === 1 && DEPTHS[this.category].includes(args[0]!);
@@ -143,7 +156,7 @@ export class BybitSimServer implements SimExchangeServer {
       return;
     }
     if (op !== 'subscribe' && op !== 'unsubscribe') {
-      this.reply(conn, false, `error:unsupported op ${JSON.stringify(op)}`, op, reqId);
+      this.reply(conn, false, `error:unsupported op ${shown(op)}`, op, reqId);
       return;
     }
     const args = msg.args;
@@ -157,18 +170,22 @@ export class BybitSimServer implements SimExchangeServer {
     }
     const bad = args.filter((a) => !this.validTopic(a));
     if (bad.length > 0) {
-      this.reply(conn, false, `error:handler not found,topic:${bad.map(String).join(',')}`, op, reqId);
+      this.reply(conn, false, `error:handler not found,topic:${quotedText(bad.map((a) => (typeof a === 'string' ? a : shown(a))).join(','))}`, op, reqId);
       return;
     }
     const topics = args as string[];
     if (op === 'subscribe') {
       const dup = topics.find((t) => subs.has(t));
       if (dup !== undefined) {
-        this.reply(conn, false, `error:already subscribed,topic:${dup}`, op, reqId);
+        this.reply(conn, false, `error:already subscribed,topic:${quotedText(dup)}`, op, reqId);
+        return;
+      }
+      if (subs.size + new Set(topics).size > MAX_SUBSCRIPTIONS) {
+        this.reply(conn, false, `error:too many topics (at most ${MAX_SUBSCRIPTIONS} per connection)`, op, reqId);
         return;
       }
       const added: Sub[] = [];
-      for (const topic of topics) {
+      for (const topic of new Set(topics)) {
         const isBook = splitTopic(topic).channel === 'orderbook' && splitTopic(topic).args[0] !== '1';
         const sub: Sub = { conn, topic, book: isBook, waitingSnapshot: false };
         subs.set(topic, sub);
@@ -186,7 +203,7 @@ export class BybitSimServer implements SimExchangeServer {
         const sub = subs.get(topic);
         if (!sub) continue;
         subs.delete(topic);
-        this.byKey.get(topicKey(topic))?.delete(sub);
+        this.dropSub(sub);
       }
       this.reply(conn, true, this.category === 'spot' ? 'unsubscribe' : '', op, reqId);
     }
@@ -444,6 +461,17 @@ export class BybitSimServer implements SimExchangeServer {
 
   tooManyRequestsBody(): string {
     return JSON.stringify({ retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: this.ctx.nowMs() });
+  }
+
+  errorFrame(conn: SimClient, why: string): string {
+    const body: Record<string, unknown> = { success: false, ret_msg: `error:${why}`, conn_id: conn.connId };
+    if (this.category === 'linear') body.req_id = '';
+    body.op = '';
+    return JSON.stringify(body);
+  }
+
+  restError(why: string): { status: number; body: string } {
+    return { status: 200, body: JSON.stringify({ retCode: 10016, retMsg: `Internal server error: ${why}`, result: {}, retExtInfo: {}, time: this.ctx.nowMs() }) };
   }
 
   shutdownNotice(): string[] {

@@ -5,6 +5,29 @@ import type { WebSocket } from 'ws';
 import type { BookBuilder } from '../../book/book-builder.js';
 import type { ExchangeId, StreamInfo } from '../../data/types.js';
 import type { EventMessage } from './sim-frames.js';
+import { shown } from './json.js';
+
+/** Subscriptions one connection may hold (Bybit, OKX; Binance's own limit is 1024 streams too). */
+export const MAX_SUBSCRIPTIONS = 1024;
+
+/** The longest client text (an id, a request) a reply quotes back in full. */
+export const MAX_ECHO_CHARS = 256;
+
+/**
+ * A client's request id as a reply may echo it: a string up to MAX_ECHO_CHARS or a finite number as is,
+ * anything else (objects, arrays, huge strings) as shown() quotes it, cut short and two levels deep, so a
+ * nested or huge id can neither overflow the stack nor be sent back whole.
+ */
+export function echoedId(v: unknown): string | number {
+  if (typeof v === 'string' && v.length <= MAX_ECHO_CHARS) return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  return shown(v);
+}
+
+/** A client's text as an error message quotes it: at most MAX_ECHO_CHARS characters, then "…". */
+export function quotedText(text: string): string {
+  return text.length <= MAX_ECHO_CHARS ? text : `${text.slice(0, MAX_ECHO_CHARS)}…`;
+}
 
 /** A fault a test (or a user) can inject. */
 export type Fault =
@@ -88,4 +111,11 @@ export interface SimExchangeServer {
   shutdownNotice(conn: SimClient): string[];
   /** The body of an HTTP 429. */
   tooManyRequestsBody(): string;
+  /**
+   * The exchange's error reply to a client frame the server side failed on (an exception in
+   * onClientMessage): the simulator sends it instead of dying. `why` is already cut short.
+   */
+  errorFrame(conn: SimClient, why: string): string;
+  /** The exchange's HTTP status and body for a REST request the server side failed on. */
+  restError(why: string): { status: number; body: string };
 }

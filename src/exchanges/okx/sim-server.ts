@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { TextBook, levelsJson, type TextLevel } from '../kit/text-book.js';
-import type { ReplayFrame, SimClient, SimContext, SimExchangeServer } from '../kit/sim.js';
+import { echoedId, MAX_SUBSCRIPTIONS, quotedText, type ReplayFrame, type SimClient, type SimContext, type SimExchangeServer } from '../kit/sim.js';
 import { decimalText, exchMs, type EventMessage, type EventRow } from '../kit/sim-frames.js';
 import { EventKind, Flag } from '../../data/types.js';
 import { isObject } from '../kit/json.js';
@@ -41,6 +41,8 @@ const PUBLIC_CHANNELS = new Set([
   'books', 'books5', 'bbo-tbt', 'books-l2-tbt', 'books50-l2-tbt', 'trades', 'tickers', 'mark-price', 'index-tickers',
   'funding-rate', 'open-interest', 'price-limit', 'estimated-price', 'liquidation-orders', 'opt-summary', 'status', 'instruments',
 ]);
+/** OKX instIds are short ("BTC-USD-SWAP", option ids ~30 characters); longer ones are refused, not echoed. */
+const MAX_INST_ID_CHARS = 64;
 const SNAPSHOT_DEPTH: Record<string, number> = { books: 400, 'books-l2-tbt': 400, 'books50-l2-tbt': 50 };
 
 const key = (channel: string, instId: string) => `${channel}:${instId}`;
@@ -77,8 +79,16 @@ export class OkxSimServer implements SimExchangeServer {
   onClose(conn: SimClient): void {
     const subs = this.conns.get(conn);
     if (!subs) return;
-    for (const [k, s] of subs) this.byKey.get(k)?.delete(s);
+    for (const [k, s] of subs) this.dropSub(k, s);
     this.conns.delete(conn);
+  }
+
+  /** Forget a subscription; a key nobody follows leaves no entry (clients may name any instId). */
+  private dropSub(k: string, sub: Sub): void {
+    const set = this.byKey.get(k);
+    if (!set) return;
+    set.delete(sub);
+    if (set.size === 0) this.byKey.delete(k);
   }
 
   onClientMessage(conn: SimClient, text: string): void {
@@ -88,44 +98,52 @@ export class OkxSimServer implements SimExchangeServer {
       conn.sendReply('pong');
       return;
     }
+    // OKX quotes the whole request in 60012; the simulator quotes at most MAX_ECHO_CHARS of it, and echoes
+    // an id only as echoedId() gives it (a nested id would overflow JSON.stringify's stack).
     const error = (code: string, msg: string, id?: unknown) =>
-      conn.sendReply(JSON.stringify({ ...(id !== undefined ? { id } : {}), event: 'error', code, msg, connId: conn.connId }));
+      conn.sendReply(JSON.stringify({ ...(id !== undefined ? { id: echoedId(id) } : {}), event: 'error', code, msg, connId: conn.connId }));
+    const invalid = `Invalid request: ${quotedText(text)}`;
     let msg: unknown;
     try {
       msg = JSON.parse(text);
     } catch {
-      error('60012', `Invalid request: ${text}`);
+      error('60012', invalid);
       return;
     }
     if (!isObject(msg)) {
-      error('60012', `Invalid request: ${text}`);
+      error('60012', invalid);
       return;
     }
     const id = msg.id;
     const op = msg.op;
     if (op !== 'subscribe' && op !== 'unsubscribe') {
-      error('60012', `Invalid request: ${text}`, id);
+      error('60012', invalid, id);
       return;
     }
     if (!Array.isArray(msg.args) || msg.args.length === 0) {
-      error('60012', `Invalid request: ${text}`, id);
+      error('60012', invalid, id);
       return;
     }
     const wanted: { channel: string; instId: string }[] = [];
     for (const a of msg.args) {
       if (!isObject(a) || typeof a.channel !== 'string' || typeof a.instId !== 'string') {
-        error('60012', `Invalid request: ${text}`, id);
+        error('60012', invalid, id);
         return;
       }
-      if (!PUBLIC_CHANNELS.has(a.channel)) {
-        error('60018', `Wrong URL or channel:${a.channel},instId:${a.instId} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`, id);
+      if (!PUBLIC_CHANNELS.has(a.channel) || a.instId.length > MAX_INST_ID_CHARS) {
+        error('60018', `Wrong URL or channel:${quotedText(a.channel)},instId:${quotedText(a.instId)} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`, id);
         return;
       }
       wanted.push({ channel: a.channel, instId: a.instId });
     }
     const ack = (event: string, arg: { channel: string; instId: string }) =>
-      conn.sendReply(JSON.stringify({ ...(id !== undefined ? { id } : {}), event, arg, connId: conn.connId }));
+      conn.sendReply(JSON.stringify({ ...(id !== undefined ? { id: echoedId(id) } : {}), event, arg, connId: conn.connId }));
     if (op === 'subscribe') {
+      const fresh = new Set(wanted.map((a) => key(a.channel, a.instId)).filter((k) => !subs.has(k)));
+      if (subs.size + fresh.size > MAX_SUBSCRIPTIONS) {
+        error('60012', `Invalid request: too many subscriptions (at most ${MAX_SUBSCRIPTIONS} per connection)`, id);
+        return;
+      }
       for (const arg of wanted) {
         const k = key(arg.channel, arg.instId);
         ack('subscribe', arg);
@@ -144,7 +162,7 @@ export class OkxSimServer implements SimExchangeServer {
         const sub = subs.get(k);
         if (sub) {
           subs.delete(k);
-          this.byKey.get(k)?.delete(sub);
+          this.dropSub(k, sub);
         }
         ack('unsubscribe', arg);
       }
@@ -290,6 +308,14 @@ export class OkxSimServer implements SimExchangeServer {
 
   tooManyRequestsBody(): string {
     return JSON.stringify({ msg: 'Too Many Requests', code: '50011' });
+  }
+
+  errorFrame(conn: SimClient, why: string): string {
+    return JSON.stringify({ event: 'error', code: '60012', msg: `Invalid request: ${why}`, connId: conn.connId });
+  }
+
+  restError(why: string): { status: number; body: string } {
+    return { status: 500, body: JSON.stringify({ code: '50026', msg: `System error, please try again later: ${why}`, data: [] }) };
   }
 
   shutdownNotice(conn: SimClient): string[] {
