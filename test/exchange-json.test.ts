@@ -49,11 +49,11 @@ describe('a Binance USD-M trade whose publish time E is bad', () => {
     bad.forEach((E, i) => expect(n.onMessage(1n, trade(E, i + 1), { source: 'hand', line: i + 1 })).toBe(false));
     expect(rows).toEqual([]);
     expect(problems.items.map((p) => p.message)).toEqual([
-      'field "E" must be an integer, got "x"',
-      'field "E" must be an integer, got {"a":{"a":{…}}}',
-      `field "E" must be an integer, got "${'z'.repeat(40)}…"`,
-      'field "E" must be milliseconds since 1970, got -5',
-      'field "E" must be an integer, got 1.5',
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got "x"',
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got {"a":{"a":{…}}}',
+      `field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got "${'z'.repeat(40)}…"`,
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got -5',
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got 1.5',
     ]);
     expect(n.onMessage(1n, trade(1723161600003, 9), { source: 'hand', line: 9 })).toBe(true);
     expect(rows).toEqual([9n]);
