@@ -9,7 +9,7 @@ import { EventKind, Flag, GAP_REASON_NAMES, GapReason, Side, type ExchangeId, ty
 import { binanceEvent, binancePayload } from './frames.js';
 import type { Normalizer } from '../kit/normalizer.js';
 import { BINANCE_MARKET, type BinanceExchange } from './markets.js';
-import { bridgesSnapshot, chainBreak, containedInSnapshot, continuesChain } from './bridging.js';
+import { bridgeBreak, bridgesSnapshot, chainBreak, containedInSnapshot, continuesChain } from './bridging.js';
 
 export type { BinanceExchange } from './markets.js';
 
@@ -41,6 +41,8 @@ interface DepthState {
   buffer: BufferedDiff[];
   /** A gap marker was already written for the current unsynced period. */
   gapWritten: boolean;
+  /** Synced by a snapshot that no diff has followed yet: the next diff must bridge it (bridging.ts). */
+  awaitingBridge: boolean;
 }
 
 /** A field of the message is not what Binance sends; the message names it. */
@@ -105,7 +107,7 @@ export class BinanceNormalizer implements Normalizer {
   private depthOf(symbol: string): DepthState {
     let d = this.depth.get(symbol);
     if (!d) {
-      d = { stream: this.streamOf(symbol), synced: false, lastId: -1, chainId: -1, buffer: [], gapWritten: false };
+      d = { stream: this.streamOf(symbol), synced: false, lastId: -1, chainId: -1, buffer: [], gapWritten: false, awaitingBridge: false };
       this.depth.set(symbol, d);
     }
     return d;
@@ -206,8 +208,10 @@ export class BinanceNormalizer implements Normalizer {
       return;
     }
     if (containedInSnapshot(this.futures, st.lastId, u)) return; // old news
-    if (!continuesChain(this.futures, st.lastId, diff)) {
-      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, chainBreak(this.futures, st.lastId, diff), pubTs);
+    const joins = st.awaitingBridge ? bridgesSnapshot(this.futures, st.lastId, diff) : continuesChain(this.futures, st.lastId, diff);
+    if (!joins) {
+      const why = st.awaitingBridge ? bridgeBreak(this.futures, st.lastId, diff) : chainBreak(this.futures, st.lastId, diff);
+      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, why, pubTs);
       this.buffer(st, diff);
       return;
     }
@@ -221,6 +225,7 @@ export class BinanceNormalizer implements Normalizer {
 
   private gap(st: DepthState, localTs: bigint, exchTs: bigint, id: number, reason: number, place: InputPlace | null, why: string, pubTs: bigint = exchTs): void {
     st.synced = false;
+    st.awaitingBridge = false;
     if (st.gapWritten) return;
     st.gapWritten = true;
     this.sink.event(st.stream, localTs, exchTs, EventKind.Gap, Side.None, NaN, reason, BigInt(id), BigInt(st.lastId), Flag.MessageEnd, pubTs);
@@ -248,6 +253,7 @@ export class BinanceNormalizer implements Normalizer {
       }
     }
     st.lastId = diff.u;
+    st.awaitingBridge = false;
     // An update without levels writes no row, so the next written row continues from the last written id.
     if (n > 0) st.chainId = diff.u;
   }
@@ -297,6 +303,7 @@ export class BinanceNormalizer implements Normalizer {
     st.lastId = lid;
     st.chainId = lid;
     st.buffer = [];
+    st.awaitingBridge = true;
     // Diffs received before the snapshot become applicable now, when a live client could apply them.
     let prevU = lid;
     for (const x of pending) {
