@@ -8,17 +8,16 @@ import { secondsTextToNs } from '../data/time.js';
 import { RawKind, type ExchangeId } from '../data/types.js';
 import { adapter, ADAPTERS } from '../exchanges/registry.js';
 import type { Normalizer } from '../exchanges/kit/normalizer.js';
-import { emptyStats, type Importer, type ImporterOptions, type ImporterStats } from './importer.js';
+import { emptyStats, guardLine, type Importer, type ImporterOptions, type ImporterStats } from './importer.js';
 import { readLines } from './lines.js';
+
+/** The statistics a cryptofeed import returns (checksums only for exchanges that send them). */
+export type CryptofeedStats = ImporterStats;
 
 /** The exchange name a cryptofeed header writes (BYBIT); one name may cover several exchange ids. */
 type Family = string;
 
 const TS_FIELD = /"ts"\s*:\s*(\d+(?:\.\d+)?)/;
-
-export interface CryptofeedStats extends ImporterStats {
-  checksums: NonNullable<ImporterStats['checksums']>;
-}
 
 interface Connection {
   /** Exchange id of its raw rows and streams; null until its address tells (Bybit spot or linear). */
@@ -54,7 +53,7 @@ function localTsOf(text: string, rec: Record<string, unknown>): bigint | null {
 }
 
 class CryptofeedImport {
-  readonly stats: CryptofeedStats = { ...emptyStats(), checksums: { verified: 0, failed: 0, skipped: 0 } };
+  readonly stats: ImporterStats = emptyStats();
   private family: Family | null;
   private readonly forcedExchange: ExchangeId | undefined;
   private readonly connections = new Map<string, Connection>();
@@ -89,14 +88,20 @@ class CryptofeedImport {
       }
     }
     lines.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.line - b.line));
-    for (const l of lines) this.onLine(l.text, { source: this.source, line: l.line });
+    for (const l of lines) {
+      const place = { source: this.source, line: l.line };
+      guardLine(this.stats, this.problems, place, () => this.onLine(l.text, place));
+    }
   }
 
-  finish(): CryptofeedStats {
+  finish(): ImporterStats {
     const s = this.stats;
     for (const n of this.normalizers) {
       for (const [reason, count] of Object.entries(n.gaps)) s.gaps[reason] = (s.gaps[reason] ?? 0) + count;
+      s.invalidFrames += n.invalidFrames;
+      // Only exchanges that send checksums (OKX) report them: zeros would say "none failed" about nothing.
       if (n.checksums) {
+        s.checksums ??= { verified: 0, failed: 0, skipped: 0 };
         s.checksums.verified += n.checksums.verified;
         s.checksums.failed += n.checksums.failed;
         s.checksums.skipped += n.checksums.skipped;
