@@ -5,7 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importSummaryText, runImport, type ImportSummary } from '../src/cli/import-command.js';
 import { openDataset } from '../src/data/reader.js';
+import { ProblemLog, type EventSink } from '../src/data/sink.js';
 import { EventKind } from '../src/data/types.js';
+import { BybitNormalizer } from '../src/exchanges/bybit/normalizer.js';
 import { checkDataset } from '../src/inspection/inspect.js';
 import { BINANCE, CRYPTOFEED, gunzipLines, tempDir, withCaptures, writeGz } from './helpers.js';
 
@@ -58,6 +60,29 @@ describe('a failed import', () => {
     await expect(runImport('hftbacktest', [file], out)).rejects.toThrow(message);
     expect(fs.existsSync(out)).toBe(false);
     await expect(runImport('hftbacktest', [file], out)).rejects.toThrow(message);
+  });
+});
+
+describe('Bybit prev_id (hand-made)', () => {
+  it('is the id of the last message that wrote rows: a delta without levels writes none and is skipped by the chain', () => {
+    const rows: [number, number, number][] = [];
+    const sink: EventSink = {
+      stream: () => 0,
+      event: (_s, _l, _e, kind, _side, _p, _z, id, prev) => void rows.push([kind, Number(id), Number(prev)]),
+      rawMessage: () => {},
+    };
+    const n = new BybitNormalizer(sink, new ProblemLog(), 'linear');
+    const frame = (type: string, u: number, b: string[][]) => JSON.stringify({ topic: 'orderbook.200.BTCUSDT', type, ts: 1786310818300 + u, cts: 1786310818290 + u, data: { s: 'BTCUSDT', b, a: [], u, seq: 1000 + u } });
+    n.onMessage(1n, frame('snapshot', 10, [['65140.4', '1']]), { source: 'hand', line: 1 });
+    n.onMessage(2n, frame('delta', 11, []), { source: 'hand', line: 2 }); // nothing changed in the top 200
+    n.onMessage(3n, frame('delta', 12, [['65140.4', '2']]), { source: 'hand', line: 3 });
+    n.onMessage(4n, frame('delta', 13, [['65140.4', '3']]), { source: 'hand', line: 4 });
+    expect(rows).toEqual([
+      [EventKind.BookSnapshot, 10, -1],
+      [EventKind.BookLevel, 12, 10], // u - 1 = 11 was never written: the chain would break here
+      [EventKind.BookLevel, 13, 12],
+    ]);
+    expect(n.gaps).toEqual({});
   });
 });
 
