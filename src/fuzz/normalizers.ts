@@ -167,7 +167,7 @@ class Mutator {
     let value: unknown;
     const kind = this.int(6);
     if (kind === 0) {
-      nested = nestedText(1 + this.int(200_000), this.int(2) === 0);
+      nested = nestedText(1 + this.int(100_000), this.int(2) === 0);
       value = NESTED_MARK;
     } else if (kind === 1) {
       value = this.nudge(this.get(msg, at));
