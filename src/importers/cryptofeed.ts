@@ -7,6 +7,7 @@ import type { EventSink, InputPlace, ProblemLog } from '../data/sink.js';
 import { secondsTextToNs } from '../data/time.js';
 import { RawKind, type ExchangeId } from '../data/types.js';
 import { adapter, ADAPTERS } from '../exchanges/registry.js';
+import { shown } from '../exchanges/kit/json.js';
 import type { Normalizer } from '../exchanges/kit/normalizer.js';
 import { emptyStats, guardLine, type Importer, type ImporterOptions, type ImporterStats } from './importer.js';
 import { readLines } from './lines.js';
@@ -132,17 +133,17 @@ class CryptofeedImport {
       return;
     }
     if (r.t !== 'connect' && r.t !== 'send' && r.t !== 'recv' && r.t !== 'http') {
-      this.problems.add('bad_field', place, `field "t" must be header, connect, send, recv or http, got ${JSON.stringify(r.t)}`);
+      this.problems.add('bad_field', place, `field "t" must be header, connect, send, recv or http, got ${shown(r.t)}`);
       return;
     }
     let localTs = localTsOf(text, r);
     if (localTs === null) {
-      this.problems.add('bad_field', place, `field "ts" must be a number of seconds, got ${JSON.stringify(r.ts)}; using the previous line's time`);
+      this.problems.add('bad_field', place, `field "ts" must be a number of seconds, got ${shown(r.ts)}; using the previous line's time`);
       localTs = this.lastTs;
     }
     this.lastTs = localTs;
     if (typeof r.conn !== 'string') {
-      this.problems.add('bad_field', place, `field "conn" must be a string, got ${JSON.stringify(r.conn)}`);
+      this.problems.add('bad_field', place, `field "conn" must be a string, got ${shown(r.conn)}`);
       this.keepUnreadable(text, place);
       return;
     }
@@ -154,7 +155,7 @@ class CryptofeedImport {
     const exchange = conn.exchange;
     if (exchange === null) return;
     if (r.t === 'connect') {
-      if (typeof r.addr !== 'string') this.problems.add('bad_field', place, `field "addr" must be a string, got ${JSON.stringify(r.addr)}`);
+      if (typeof r.addr !== 'string') this.problems.add('bad_field', place, `field "addr" must be a string, got ${shown(r.addr)}`);
       // A second connect on one connection is a reconnect: the books start over.
       if (conn.connected) conn.normalizer?.reset?.(localTs);
       conn.connected = true;
@@ -180,7 +181,7 @@ class CryptofeedImport {
     const url = typeof r.url === 'string' ? r.url : '';
     const exchange = this.exchangeOf(url);
     if (exchange === null) {
-      this.reportUnknown(place, `REST response from ${JSON.stringify(r.url)} is not from a known Bybit category; it is not kept`);
+      this.reportUnknown(place, `REST response from ${shown(r.url)} is not from a known Bybit category; it is not kept`);
       return;
     }
     this.stats.messages++;
@@ -192,7 +193,7 @@ class CryptofeedImport {
   private onHeader(r: Record<string, unknown>, place: InputPlace): void {
     const family = typeof r.exchange === 'string' ? familyOfName(r.exchange) : undefined;
     if (family === undefined) {
-      this.problems.add('unsupported_exchange', place, `header field "exchange" is ${JSON.stringify(r.exchange)}; this importer reads BYBIT, OKX and COINBASE`);
+      this.problems.add('unsupported_exchange', place, `header field "exchange" is ${shown(r.exchange)}; this importer reads BYBIT, OKX and COINBASE`);
       if (this.forcedExchange === undefined) this.family = null;
       return;
     }
@@ -210,7 +211,7 @@ class CryptofeedImport {
       c.exchange = this.exchangeOf(typeof addr === 'string' ? addr : '');
       if (c.exchange === null && !c.unknownReported) {
         c.unknownReported = true;
-        this.reportUnknown(place, `connection "${name}" has no Bybit spot or linear address (${JSON.stringify(addr)}); its lines are not kept`);
+        this.reportUnknown(place, `connection "${name}" has no Bybit spot or linear address (${shown(addr)}); its lines are not kept`);
       }
     }
     return c;

@@ -54,7 +54,7 @@ export class CoinbaseNormalizer implements Normalizer {
       return;
     }
     if (msg.type === 'error') {
-      this.problems.add('exchange_error', place, `Coinbase error: ${String(msg.message)}`);
+      this.problems.add('exchange_error', place, `Coinbase error: ${typeof msg.message === 'string' ? msg.message.slice(0, 200) : shown(msg.message)}`);
       return;
     }
     const seq = msg.sequence_num;

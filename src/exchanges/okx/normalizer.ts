@@ -72,7 +72,7 @@ export class OkxNormalizer implements Normalizer {
       return;
     }
     if (msg.event !== undefined) {
-      if (msg.event === 'error') this.problems.add('exchange_error', place, `OKX error ${String(msg.code)}: ${String(msg.msg)}`);
+      if (msg.event === 'error') this.problems.add('exchange_error', place, `OKX error ${shown(msg.code)}: ${typeof msg.msg === 'string' ? msg.msg.slice(0, 200) : shown(msg.msg)}`);
       return; // subscribe acks, notices
     }
     const arg = msg.arg;
