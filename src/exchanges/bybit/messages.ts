@@ -63,7 +63,7 @@ export function splitTopic(topic: string): { channel: string; args: string[]; sy
 
 export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
   const { args, symbol } = splitTopic(topic);
-  if (args.length !== 1 || symbol === '') throw new Error(`topic "${topic}" is not orderbook.{depth}.{symbol}`);
+  if (args.length !== 1 || symbol === '') throw new Error(`topic ${shown(topic)} is not orderbook.{depth}.{symbol}`);
   const type = msg.type;
   if (type !== 'snapshot' && type !== 'delta') throw new Error(`field "type" must be "snapshot" or "delta", got ${shown(type)}`);
   const data = msg.data;

@@ -103,7 +103,7 @@ export class BybitNormalizer implements Normalizer {
       }
       this.onTrades(localTs, splitTopic(msg.topic).symbol, trades);
     } else if (!IGNORED_CHANNELS.has(channel)) {
-      this.problems.add('unknown_topic', place, `unknown topic "${msg.topic}"`);
+      this.problems.add('unknown_topic', place, `unknown topic ${shown(msg.topic)}`);
     }
   }
 

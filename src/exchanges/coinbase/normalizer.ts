@@ -72,7 +72,7 @@ export class CoinbaseNormalizer implements Normalizer {
     if (channel === 'l2_data') this.onL2(localTs, msg, seq, prevSeq, place);
     else if (channel === 'market_trades') this.onTrades(localTs, msg, place);
     else if (typeof channel !== 'string') this.reject(place, `field "channel" must be a string, got ${shown(channel)}`);
-    else if (!IGNORED_CHANNELS.has(channel)) this.problems.add('unknown_topic', place, `unknown channel "${channel}"`);
+    else if (!IGNORED_CHANNELS.has(channel)) this.problems.add('unknown_topic', place, `unknown channel ${shown(channel)}`);
   }
 
   /** A frame (or part of one) with a field the exchange does not send: counted, logged, never written. */

@@ -89,7 +89,7 @@ export class OkxNormalizer implements Normalizer {
       if (BOOK_CHANNELS.has(channel)) this.onBookMessage(localTs, msg, arg.instId, place);
       else this.onTradeMessage(localTs, msg, arg.instId, place);
     } else if (!IGNORED_CHANNELS.has(channel) && !channel.startsWith('candle')) {
-      this.problems.add('unknown_topic', place, `unknown channel "${channel}"`);
+      this.problems.add('unknown_topic', place, `unknown channel ${shown(channel)}`);
     }
   }
 
@@ -103,7 +103,7 @@ export class OkxNormalizer implements Normalizer {
     let s = this.streams.get(instId);
     if (s === undefined) {
       const market: MarketType | null = okxMarket(instId);
-      if (market === null) this.problems.add('unknown_instrument', place, `instId "${instId}" is not spot, swap, dated future or option`);
+      if (market === null) this.problems.add('unknown_instrument', place, `instId ${shown(instId)} is not spot, swap, dated future or option`);
       s = market === null ? null : this.sink.stream({ exchange: this.exchange, market, symbol: instId });
       this.streams.set(instId, s);
     }
