@@ -196,3 +196,50 @@ describe('two exchange clocks: exch_ts = T (match), publish_ts = E (publish)', (
     ]);
   });
 });
+
+describe('Binance: the snapshot arrives before the diff that bridges it', () => {
+  it('futures: the first diff after the snapshot is judged by U <= lastUpdateId <= u, not by pu == previous u', () => {
+    const sink = new RowSink();
+    const problems = new ProblemLog();
+    const n = new BinanceNormalizer('binance-usdm', sink, problems);
+    n.onSnapshot(ms(1), { lastUpdateId: 100, E: 2001, T: 2001, bids: [['50000.0', '1']], asks: [['50000.1', '1']] }, 'BTCUSDT', place(1));
+    expect(n.isSynced('BTCUSDT')).toBe(true);
+    n.onMessage(ms(2), futuresDiff(95, 103, 94, 2002, [['50000.0', '4']], []), place(2)); // 95 <= 100 <= 103, pu 94 != 100
+    n.onMessage(ms(3), futuresDiff(104, 106, 103, 2003, [], [['50000.1', '0']]), place(3)); // pu 103 == previous u
+    expect(n.isSynced('BTCUSDT')).toBe(true);
+    expect(sink.rows).toEqual([
+      [1, 2001, SNAP, 1, 50000, 1, 100, -1, REST | BEGIN],
+      [1, 2001, SNAP, -1, 50000.1, 1, 100, -1, REST | END],
+      [2, 2002, LEVEL, 1, 50000, 4, 103, 100, ME],
+      [3, 2003, LEVEL, -1, 50000.1, 0, 106, 103, ME],
+    ]);
+    expect(problems.total).toBe(0);
+  });
+
+  it('futures: a first diff after the snapshot that does not reach it is a gap naming the rule', () => {
+    const sink = new RowSink();
+    const problems = new ProblemLog();
+    const n = new BinanceNormalizer('binance-usdm', sink, problems);
+    n.onSnapshot(ms(1), { lastUpdateId: 100, E: 2001, T: 2001, bids: [['50000.0', '1']], asks: [] }, 'BTCUSDT', place(1));
+    n.onMessage(ms(2), futuresDiff(102, 103, 101, 2002, [['50000.0', '4']], []), place(2)); // U 102 > 100, pu 101 != 100
+    expect(n.isSynced('BTCUSDT')).toBe(false);
+    expect(sink.rows.slice(1)).toEqual([[2, 2002, GAP, 0, NaN, GapReason.Sequence, 103, 100, ME]]);
+    expect(problems.items.map((p) => p.message)).toEqual([
+      'binance-usdm BTCUSDT: first diff after snapshot lastUpdateId 100 has U 102, u 103, pu 101: neither U <= 100 <= u nor pu == 100',
+    ]);
+  });
+
+  it('spot: the first diff after the snapshot needs U <= lastUpdateId+1 <= u, then U == previous u + 1', () => {
+    const sink = new RowSink();
+    const problems = new ProblemLog();
+    const n = new BinanceNormalizer('binance-spot', sink, problems);
+    n.onSnapshot(ms(1), { lastUpdateId: 101, bids: [['99.0', '1']], asks: [] }, 'BTCUSDT', place(1));
+    n.onMessage(ms(2), spotDiff(100, 104, 1002, [['99.0', '3']], []), place(2)); // 100 <= 102 <= 104, U != 102
+    n.onMessage(ms(3), spotDiff(105, 105, 1003, [['98.0', '1']], []), place(3));
+    expect(sink.rows.slice(1)).toEqual([
+      [2, 1002, LEVEL, 1, 99, 3, 104, 101, ME],
+      [3, 1003, LEVEL, 1, 98, 1, 105, 104, ME],
+    ]);
+    expect(problems.total).toBe(0);
+  });
+});

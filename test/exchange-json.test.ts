@@ -49,13 +49,34 @@ describe('a Binance USD-M trade whose publish time E is bad', () => {
     bad.forEach((E, i) => expect(n.onMessage(1n, trade(E, i + 1), { source: 'hand', line: i + 1 })).toBe(false));
     expect(rows).toEqual([]);
     expect(problems.items.map((p) => p.message)).toEqual([
-      'field "E" must be an integer, got "x"',
-      'field "E" must be an integer, got {"a":{"a":{…}}}',
-      `field "E" must be an integer, got "${'z'.repeat(40)}…"`,
-      'field "E" must be milliseconds since 1970, got -5',
-      'field "E" must be an integer, got 1.5',
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got "x"',
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got {"a":{"a":{…}}}',
+      `field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got "${'z'.repeat(40)}…"`,
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got -5',
+      'field "E" must be milliseconds since 1970 (a whole number up to 4102444800000, year 2100), got 1.5',
     ]);
     expect(n.onMessage(1n, trade(1723161600003, 9), { source: 'hand', line: 9 })).toBe(true);
     expect(rows).toEqual([9n]);
+  });
+});
+
+describe('exchange error replies with a nested code or message', () => {
+  const nestedArray = (depth: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = [v];
+    return v;
+  };
+
+  it('OKX and Coinbase quote them short instead of overflowing the stack (String() of a deep array recurses)', async () => {
+    const { OkxNormalizer } = await import('../src/exchanges/okx/normalizer.js');
+    const { CoinbaseNormalizer } = await import('../src/exchanges/coinbase/normalizer.js');
+    const sink: EventSink = { stream: () => 0, event: () => {}, rawMessage: () => {} };
+    const problems = new ProblemLog();
+    new OkxNormalizer(sink, problems).onMessage(1n, { event: 'error', code: nestedArray(100_000), msg: 'x'.repeat(1000) }, { source: 'hand', line: 1 });
+    new CoinbaseNormalizer(sink, problems).onMessage(1n, { type: 'error', message: nestedArray(100_000) }, { source: 'hand', line: 2 });
+    expect(problems.items).toEqual([
+      { place: 'hand:1', message: `OKX error [[[…]]]: ${'x'.repeat(200)}` },
+      { place: 'hand:2', message: 'Coinbase error: [[[…]]]' },
+    ]);
   });
 });

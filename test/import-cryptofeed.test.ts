@@ -407,7 +407,7 @@ describe.skipIf(!fs.existsSync(SAMPLES))('cryptofeed import: damaged Bybit input
     const d = await importAndReplay([writeCopy('BYBIT', lines)]);
     expect(problemAt(d.problems, lineNo(cut))[0]!.message).toMatch(/line is not valid JSON/);
     expect(problemAt(d.problems, lineNo(badU))[0]!.message).toMatch(/orderbook\.200\.SOLUSDT: field "data\.u" must be a non-negative integer, got "\d+"/);
-    expect(problemAt(d.problems, lineNo(trade))[0]!.message).toMatch(/publicTrade\.DOGEUSDT: field "data\[0\]\.p" must be a decimal string/);
+    expect(problemAt(d.problems, lineNo(trade))[0]!.message).toMatch(/publicTrade\.DOGEUSDT: field "data\[0\]\.p" must be a non-negative decimal string, got \d/);
     expect(problemAt(d.problems, lineNo(notJson))[0]!.message).toMatch(/frame is not valid JSON/);
     expect(problemAt(d.problems, lineNo(badTs))[0]!.message).toMatch(/field "ts" must be a number of seconds/);
     expect(problemAt(d.problems, lineNo(unknown))[0]!.message).toMatch(/unknown topic "mystery\.[A-Z]+USDT"/);

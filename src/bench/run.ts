@@ -13,6 +13,7 @@ import { runImport } from '../cli/import-command.js';
 import { openDataset } from '../data/reader.js';
 import { readManifest, writeManifest } from '../data/manifest.js';
 import { ensureUnpacked } from '../data/segments.js';
+import { benchOkxBook } from './okx-book.js';
 import { benchRecorder } from './recorder.js';
 import { benchReplay } from './replay.js';
 
@@ -198,3 +199,4 @@ await benchImport();
 benchRead();
 await benchReplay(root);
 await benchRecorder(root);
+benchOkxBook();

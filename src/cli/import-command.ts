@@ -21,6 +21,10 @@ export interface ImportSummary {
   gaps: Record<string, number>;
   /** Present when the exchange sends book checksums (OKX). */
   checksums?: { verified: number; failed: number; skipped: number };
+  /** Frames refused because a field is not what the exchange sends: kept raw, no events. */
+  invalid_frames: number;
+  /** Lines an error stopped (reported with file:line among the problems); the import went on. */
+  failed_lines: number;
   problems: { total: number; by_kind: Record<string, number>; first: { place: string; message: string }[] };
   bytes: number;
   seconds: number;
@@ -42,6 +46,8 @@ export async function runImport(
   }
   const problems = new ProblemLog();
   const started = performance.now();
+  // A fresh import that fails leaves nothing behind, so the same command can be run again.
+  const fresh = !opts.append && (!fs.existsSync(out) || fs.readdirSync(out).length === 0);
   const writer = new DatasetWriter(out, {
     append: opts.append,
     segmentRows: opts.segmentRows,
@@ -50,9 +56,19 @@ export async function runImport(
   let stats: ImporterStats;
   try {
     stats = await (await entry.load())(files, writer, problems, { exchange: opts.exchange as never });
-  } finally {
-    // Whatever was imported before a failure stays readable.
-    writer.close();
+  } catch (e) {
+    try {
+      writer.close();
+    } catch {
+      // the import's own error is the one to report
+    }
+    const why = e instanceof Error ? e.message : String(e);
+    if (fresh) {
+      fs.rmSync(out, { recursive: true, force: true });
+      throw new Error(`${why}\nthe import failed; nothing was kept in ${out}, so the same command can be run again`);
+    }
+    // Appending: what was imported before the failure stays readable, after the dataset's earlier data.
+    throw new Error(`${why}\nthe import failed; the rows imported before the failure were appended to ${out} and stay readable`);
   }
   const manifest = writer.close();
   const seconds = (performance.now() - started) / 1000;
@@ -70,12 +86,35 @@ export async function runImport(
     streams: manifest.streams.map((s) => ({ ...s })),
     gaps: stats.gaps,
     ...(stats.checksums ? { checksums: stats.checksums } : {}),
+    invalid_frames: stats.invalidFrames,
+    failed_lines: stats.failedLines,
     problems: { total: problems.total, by_kind: problems.counts, first: problems.items.slice(0, 50) },
     bytes,
     seconds: +seconds.toFixed(3),
     messages_per_second: Math.round(stats.messages / Math.max(seconds, 1e-9)),
   };
   return { summary, manifest, stats };
+}
+
+/** The summary as `latencylab import` prints it. */
+export function importSummaryText(summary: ImportSummary): string {
+  const lines = [
+    `imported ${summary.files.length} file(s) into ${summary.out}`,
+    `  lines ${summary.lines}, messages ${summary.messages}, events ${summary.rows}, raw messages ${summary.raw_messages}`,
+    `  streams: ${summary.streams.map((s) => `${s.exchange} ${s.symbol}`).join(', ')}`,
+    `  gaps: ${Object.keys(summary.gaps).length ? Object.entries(summary.gaps).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`,
+    summary.checksums
+      ? `  book checksums: ${summary.checksums.verified} verified, ${summary.checksums.failed} failed, ${summary.checksums.skipped} absent`
+      : '  book checksums: no checksums (exchange sends none)',
+    ...(summary.invalid_frames > 0 ? [`  invalid frames: ${summary.invalid_frames} (kept raw, no events written; see problems)`] : []),
+    ...(summary.failed_lines > 0 ? [`  failed lines: ${summary.failed_lines} (the import went on; see problems)`] : []),
+    `  ${summary.messages_per_second.toLocaleString('en-US')} messages/s, ${(summary.bytes / 1e6).toFixed(1)} MB written in ${summary.seconds}s`,
+  ];
+  if (summary.problems.total > 0) {
+    lines.push(`  ${summary.problems.total} problem(s): ${Object.entries(summary.problems.by_kind).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    for (const p of summary.problems.first.slice(0, 20)) lines.push(`    ${p.place}: ${p.message}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 export function registerImportCommand(program: Command): void {
@@ -104,18 +143,6 @@ export function registerImportCommand(program: Command): void {
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         return;
       }
-      const lines = [
-        `imported ${summary.files.length} file(s) into ${summary.out}`,
-        `  lines ${summary.lines}, messages ${summary.messages}, events ${summary.rows}, raw messages ${summary.raw_messages}`,
-        `  streams: ${summary.streams.map((s) => `${s.exchange} ${s.symbol}`).join(', ')}`,
-        `  gaps: ${Object.keys(summary.gaps).length ? Object.entries(summary.gaps).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`,
-        ...(summary.checksums ? [`  book checksums: ${summary.checksums.verified} verified, ${summary.checksums.failed} failed, ${summary.checksums.skipped} absent`] : []),
-        `  ${summary.messages_per_second.toLocaleString('en-US')} messages/s, ${(summary.bytes / 1e6).toFixed(1)} MB written in ${summary.seconds}s`,
-      ];
-      if (summary.problems.total > 0) {
-        lines.push(`  ${summary.problems.total} problem(s): ${Object.entries(summary.problems.by_kind).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-        for (const p of summary.problems.first.slice(0, 20)) lines.push(`    ${p.place}: ${p.message}`);
-      }
-      process.stdout.write(lines.join('\n') + '\n');
+      process.stdout.write(importSummaryText(summary));
     });
 }

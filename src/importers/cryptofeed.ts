@@ -7,18 +7,18 @@ import type { EventSink, InputPlace, ProblemLog } from '../data/sink.js';
 import { secondsTextToNs } from '../data/time.js';
 import { RawKind, type ExchangeId } from '../data/types.js';
 import { adapter, ADAPTERS } from '../exchanges/registry.js';
+import { shown } from '../exchanges/kit/json.js';
 import type { Normalizer } from '../exchanges/kit/normalizer.js';
-import { emptyStats, type Importer, type ImporterOptions, type ImporterStats } from './importer.js';
+import { emptyStats, guardLine, type Importer, type ImporterOptions, type ImporterStats } from './importer.js';
 import { readLines } from './lines.js';
+
+/** The statistics a cryptofeed import returns (checksums only for exchanges that send them). */
+export type CryptofeedStats = ImporterStats;
 
 /** The exchange name a cryptofeed header writes (BYBIT); one name may cover several exchange ids. */
 type Family = string;
 
 const TS_FIELD = /"ts"\s*:\s*(\d+(?:\.\d+)?)/;
-
-export interface CryptofeedStats extends ImporterStats {
-  checksums: NonNullable<ImporterStats['checksums']>;
-}
 
 interface Connection {
   /** Exchange id of its raw rows and streams; null until its address tells (Bybit spot or linear). */
@@ -54,7 +54,7 @@ function localTsOf(text: string, rec: Record<string, unknown>): bigint | null {
 }
 
 class CryptofeedImport {
-  readonly stats: CryptofeedStats = { ...emptyStats(), checksums: { verified: 0, failed: 0, skipped: 0 } };
+  readonly stats: ImporterStats = emptyStats();
   private family: Family | null;
   private readonly forcedExchange: ExchangeId | undefined;
   private readonly connections = new Map<string, Connection>();
@@ -89,14 +89,20 @@ class CryptofeedImport {
       }
     }
     lines.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.line - b.line));
-    for (const l of lines) this.onLine(l.text, { source: this.source, line: l.line });
+    for (const l of lines) {
+      const place = { source: this.source, line: l.line };
+      guardLine(this.stats, this.problems, place, () => this.onLine(l.text, place));
+    }
   }
 
-  finish(): CryptofeedStats {
+  finish(): ImporterStats {
     const s = this.stats;
     for (const n of this.normalizers) {
       for (const [reason, count] of Object.entries(n.gaps)) s.gaps[reason] = (s.gaps[reason] ?? 0) + count;
+      s.invalidFrames += n.invalidFrames;
+      // Only exchanges that send checksums (OKX) report them: zeros would say "none failed" about nothing.
       if (n.checksums) {
+        s.checksums ??= { verified: 0, failed: 0, skipped: 0 };
         s.checksums.verified += n.checksums.verified;
         s.checksums.failed += n.checksums.failed;
         s.checksums.skipped += n.checksums.skipped;
@@ -127,17 +133,17 @@ class CryptofeedImport {
       return;
     }
     if (r.t !== 'connect' && r.t !== 'send' && r.t !== 'recv' && r.t !== 'http') {
-      this.problems.add('bad_field', place, `field "t" must be header, connect, send, recv or http, got ${JSON.stringify(r.t)}`);
+      this.problems.add('bad_field', place, `field "t" must be header, connect, send, recv or http, got ${shown(r.t)}`);
       return;
     }
     let localTs = localTsOf(text, r);
     if (localTs === null) {
-      this.problems.add('bad_field', place, `field "ts" must be a number of seconds, got ${JSON.stringify(r.ts)}; using the previous line's time`);
+      this.problems.add('bad_field', place, `field "ts" must be a number of seconds, got ${shown(r.ts)}; using the previous line's time`);
       localTs = this.lastTs;
     }
     this.lastTs = localTs;
     if (typeof r.conn !== 'string') {
-      this.problems.add('bad_field', place, `field "conn" must be a string, got ${JSON.stringify(r.conn)}`);
+      this.problems.add('bad_field', place, `field "conn" must be a string, got ${shown(r.conn)}`);
       this.keepUnreadable(text, place);
       return;
     }
@@ -149,7 +155,7 @@ class CryptofeedImport {
     const exchange = conn.exchange;
     if (exchange === null) return;
     if (r.t === 'connect') {
-      if (typeof r.addr !== 'string') this.problems.add('bad_field', place, `field "addr" must be a string, got ${JSON.stringify(r.addr)}`);
+      if (typeof r.addr !== 'string') this.problems.add('bad_field', place, `field "addr" must be a string, got ${shown(r.addr)}`);
       // A second connect on one connection is a reconnect: the books start over.
       if (conn.connected) conn.normalizer?.reset?.(localTs);
       conn.connected = true;
@@ -175,7 +181,7 @@ class CryptofeedImport {
     const url = typeof r.url === 'string' ? r.url : '';
     const exchange = this.exchangeOf(url);
     if (exchange === null) {
-      this.reportUnknown(place, `REST response from ${JSON.stringify(r.url)} is not from a known Bybit category; it is not kept`);
+      this.reportUnknown(place, `REST response from ${shown(r.url)} is not from a known Bybit category; it is not kept`);
       return;
     }
     this.stats.messages++;
@@ -187,7 +193,7 @@ class CryptofeedImport {
   private onHeader(r: Record<string, unknown>, place: InputPlace): void {
     const family = typeof r.exchange === 'string' ? familyOfName(r.exchange) : undefined;
     if (family === undefined) {
-      this.problems.add('unsupported_exchange', place, `header field "exchange" is ${JSON.stringify(r.exchange)}; this importer reads BYBIT, OKX and COINBASE`);
+      this.problems.add('unsupported_exchange', place, `header field "exchange" is ${shown(r.exchange)}; this importer reads BYBIT, OKX and COINBASE`);
       if (this.forcedExchange === undefined) this.family = null;
       return;
     }
@@ -205,7 +211,7 @@ class CryptofeedImport {
       c.exchange = this.exchangeOf(typeof addr === 'string' ? addr : '');
       if (c.exchange === null && !c.unknownReported) {
         c.unknownReported = true;
-        this.reportUnknown(place, `connection "${name}" has no Bybit spot or linear address (${JSON.stringify(addr)}); its lines are not kept`);
+        this.reportUnknown(place, `connection "${name}" has no Bybit spot or linear address (${shown(addr)}); its lines are not kept`);
       }
     }
     return c;

@@ -9,7 +9,7 @@ import { RawKind, type ExchangeId } from '../data/types.js';
 import { adapter, ADAPTERS } from '../exchanges/registry.js';
 import type { Normalizer } from '../exchanges/kit/normalizer.js';
 import { readLines, type Line } from './lines.js';
-import { emptyStats, type Importer, type ImporterStats } from './importer.js';
+import { emptyStats, guardLine, type Importer, type ImporterStats } from './importer.js';
 
 /** The markets hftbacktest's collector writes (Binance spot, USD-M, COIN-M), as the registry's adapters name them. */
 const MARKETS = ADAPTERS.filter((a) => a.captures?.hftbacktest);
@@ -154,12 +154,13 @@ export const importHftbacktest: Importer = async (files, sink, problems, opts) =
       if (c.ts < b.ts || (c.ts === b.ts && c.order < b.order)) best = i;
     }
     const c = live[best]!;
-    handleLine(c, sink, problems, stats);
+    guardLine(stats, problems, { source: c.file, line: c.line!.line }, () => handleLine(c, sink, problems, stats));
     if (!(await c.advance())) live.splice(best, 1);
   }
   for (const c of cursors) c.normalizer.finish?.(c.file);
   for (const n of normalizers.values()) {
     for (const [k, v] of Object.entries(n.gaps)) stats.gaps[k] = (stats.gaps[k] ?? 0) + v;
+    stats.invalidFrames += n.invalidFrames;
   }
   return stats;
 };

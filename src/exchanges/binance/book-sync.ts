@@ -48,11 +48,11 @@ export class BinanceBookSync implements BookSyncDriver {
     const h = this.host;
     const n = this.normalizer;
     const info = binanceFrameInfo(msg);
-    if (Number.isFinite(info.exchMs)) h.lag(ts, info.exchMs);
     if (!n.onMessage(ts, msg, place)) {
       h.malformed();
-      return;
+      return; // a refused frame's time is not a time: it must not move the lag shown
     }
+    if (Number.isFinite(info.exchMs)) h.lag(ts, info.exchMs);
     if (info.channel !== 'book' || info.symbol === null || !h.rest) return;
     const s = info.symbol;
     let b = this.books.get(s);

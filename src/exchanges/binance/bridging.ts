@@ -5,6 +5,8 @@
 //            afterwards each diff's U must be the previous u + 1.
 //   futures: drop diffs with u < lastUpdateId; the first kept diff must have U <= lastUpdateId <= u (or
 //            pu == lastUpdateId); afterwards each diff's pu must equal the previous u.
+// The first kept diff may arrive after the snapshot (an importer reading the snapshot line first, or a snapshot
+// with no diff yet to bridge): it is then judged by the bridging rule, not the chain rule.
 
 export interface DiffIds {
   U: number;
@@ -31,4 +33,11 @@ export function continuesChain(futures: boolean, prevU: number, d: DiffIds): boo
 /** Why a diff does not continue the chain, for the problem log. */
 export function chainBreak(futures: boolean, prevU: number, d: DiffIds): string {
   return futures ? `pu ${d.pu} != previous u ${prevU}` : `U ${d.U} != previous u ${prevU} + 1`;
+}
+
+/** Why the first diff after a snapshot does not bridge it, for the problem log. */
+export function bridgeBreak(futures: boolean, lid: number, d: DiffIds): string {
+  return futures
+    ? `first diff after snapshot lastUpdateId ${lid} has U ${d.U}, u ${d.u}, pu ${d.pu}: neither U <= ${lid} <= u nor pu == ${lid}`
+    : `first diff after snapshot lastUpdateId ${lid} has U ${d.U}, u ${d.u}: not U <= ${lid + 1} <= u`;
 }

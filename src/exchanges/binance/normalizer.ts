@@ -2,14 +2,14 @@
 // with Binance's own book-sync rules (bridging.ts): diffs are buffered until a snapshot bridges them.
 // A broken chain is written as a gap marker and the stream waits for the next snapshot: never patched.
 import { shown } from '../kit/json.js';
+import { InvalidField as BadField, millisNumber, priceText, sizeText, wholeNumber } from '../kit/numbers.js';
 import type { EventSink, InputPlace, ProblemLog } from '../../data/sink.js';
 import { placeText } from '../../data/sink.js';
 import { EventKind, Flag, GAP_REASON_NAMES, GapReason, Side, type ExchangeId, type MarketType } from '../../data/types.js';
-import { NS_PER_MS } from '../../data/time.js';
 import { binanceEvent, binancePayload } from './frames.js';
 import type { Normalizer } from '../kit/normalizer.js';
 import { BINANCE_MARKET, type BinanceExchange } from './markets.js';
-import { bridgesSnapshot, chainBreak, containedInSnapshot, continuesChain } from './bridging.js';
+import { bridgeBreak, bridgesSnapshot, chainBreak, containedInSnapshot, continuesChain } from './bridging.js';
 
 export type { BinanceExchange } from './markets.js';
 
@@ -41,21 +41,16 @@ interface DepthState {
   buffer: BufferedDiff[];
   /** A gap marker was already written for the current unsynced period. */
   gapWritten: boolean;
+  /** Synced by a snapshot that no diff has followed yet: the next diff must bridge it (bridging.ts). */
+  awaitingBridge: boolean;
 }
 
-export class BadField extends Error {}
+/** A field of the message is not what Binance sends; the message names it. */
+export { InvalidField as BadField } from '../kit/numbers.js';
 
+/** Ids (update ids, trade ids) are non-negative whole numbers. */
 function int(v: unknown, field: string): number {
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  throw new BadField(`field "${field}" must be an integer, got ${shown(v)}`);
-}
-
-function num(v: unknown, field: string): number {
-  if (typeof v === 'string' && v.length > 0) {
-    const x = Number(v);
-    if (Number.isFinite(x)) return x;
-  }
-  throw new BadField(`field "${field}" must be a decimal string, got ${shown(v)}`);
+  return wholeNumber(v, field);
 }
 
 function str(v: unknown, field: string): string {
@@ -68,11 +63,9 @@ function levels(v: unknown, field: string): unknown[] {
   throw new BadField(`field "${field}" must be an array of [price, size], got ${shown(v)}`);
 }
 
-/** Milliseconds since 1970: a time before it is no exchange's. */
+/** Milliseconds since 1970 (up to 2100): a time outside is no exchange's. */
 function ms(v: unknown, field: string): bigint {
-  const n = int(v, field);
-  if (n < 0) throw new BadField(`field "${field}" must be milliseconds since 1970, got ${n}`);
-  return BigInt(n) * NS_PER_MS;
+  return millisNumber(v, field);
 }
 
 export interface BinanceStats {
@@ -84,6 +77,8 @@ export class BinanceNormalizer implements Normalizer {
   private readonly depth = new Map<string, DepthState>();
   private readonly streams = new Map<string, number>();
   readonly stats: BinanceStats = { gaps: {}, snapshots: 0 };
+  /** Frames not written as events because a field is not what Binance sends (kept raw by the caller). */
+  invalidFrames = 0;
   private readonly futures: boolean;
   private readonly market: MarketType;
 
@@ -112,7 +107,7 @@ export class BinanceNormalizer implements Normalizer {
   private depthOf(symbol: string): DepthState {
     let d = this.depth.get(symbol);
     if (!d) {
-      d = { stream: this.streamOf(symbol), synced: false, lastId: -1, chainId: -1, buffer: [], gapWritten: false };
+      d = { stream: this.streamOf(symbol), synced: false, lastId: -1, chainId: -1, buffer: [], gapWritten: false, awaitingBridge: false };
       this.depth.set(symbol, d);
     }
     return d;
@@ -149,6 +144,7 @@ export class BinanceNormalizer implements Normalizer {
       return true;
     } catch (err) {
       if (err instanceof BadField) {
+        this.invalidFrames++;
         this.problems.add('bad_message', place, err.message);
         return false;
       }
@@ -158,8 +154,8 @@ export class BinanceNormalizer implements Normalizer {
 
   private onTrade(localTs: bigint, d: Record<string, unknown>): void {
     const symbol = str(d.s, 's');
-    const price = num(d.p, 'p');
-    const size = num(d.q, 'q');
+    const price = priceText(d.p, 'p');
+    const size = sizeText(d.q, 'q');
     const id = int(d.t, 't');
     // T: the trade's match time; E: when the message was published (docs/dataset-format.md).
     const exchTs = ms(d.T ?? d.E, 'T');
@@ -175,10 +171,10 @@ export class BinanceNormalizer implements Normalizer {
   private onBookTicker(localTs: bigint, d: Record<string, unknown>): void {
     const symbol = str(d.s, 's');
     const id = BigInt(int(d.u, 'u'));
-    const bid = num(d.b, 'b');
-    const bidSize = num(d.B, 'B');
-    const ask = num(d.a, 'a');
-    const askSize = num(d.A, 'A');
+    const bid = priceText(d.b, 'b');
+    const bidSize = sizeText(d.B, 'B');
+    const ask = priceText(d.a, 'a');
+    const askSize = sizeText(d.A, 'A');
     let exchTs: bigint;
     let pubTs: bigint;
     let flags = 0;
@@ -212,8 +208,10 @@ export class BinanceNormalizer implements Normalizer {
       return;
     }
     if (containedInSnapshot(this.futures, st.lastId, u)) return; // old news
-    if (!continuesChain(this.futures, st.lastId, diff)) {
-      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, chainBreak(this.futures, st.lastId, diff), pubTs);
+    const joins = st.awaitingBridge ? bridgesSnapshot(this.futures, st.lastId, diff) : continuesChain(this.futures, st.lastId, diff);
+    if (!joins) {
+      const why = st.awaitingBridge ? bridgeBreak(this.futures, st.lastId, diff) : chainBreak(this.futures, st.lastId, diff);
+      this.gap(st, localTs, exchTs, u, GapReason.Sequence, place, why, pubTs);
       this.buffer(st, diff);
       return;
     }
@@ -227,6 +225,7 @@ export class BinanceNormalizer implements Normalizer {
 
   private gap(st: DepthState, localTs: bigint, exchTs: bigint, id: number, reason: number, place: InputPlace | null, why: string, pubTs: bigint = exchTs): void {
     st.synced = false;
+    st.awaitingBridge = false;
     if (st.gapWritten) return;
     st.gapWritten = true;
     this.sink.event(st.stream, localTs, exchTs, EventKind.Gap, Side.None, NaN, reason, BigInt(id), BigInt(st.lastId), Flag.MessageEnd, pubTs);
@@ -254,6 +253,7 @@ export class BinanceNormalizer implements Normalizer {
       }
     }
     st.lastId = diff.u;
+    st.awaitingBridge = false;
     // An update without levels writes no row, so the next written row continues from the last written id.
     if (n > 0) st.chainId = diff.u;
   }
@@ -303,6 +303,7 @@ export class BinanceNormalizer implements Normalizer {
     st.lastId = lid;
     st.chainId = lid;
     st.buffer = [];
+    st.awaitingBridge = true;
     // Diffs received before the snapshot become applicable now, when a live client could apply them.
     let prevU = lid;
     for (const x of pending) {
@@ -317,7 +318,13 @@ export class BinanceNormalizer implements Normalizer {
   }
 
   onRestSnapshot(localTs: bigint, body: Record<string, unknown>, symbol: string, place: InputPlace): void {
-    this.onSnapshot(localTs, body, symbol, place);
+    try {
+      this.onSnapshot(localTs, body, symbol, place);
+    } catch (err) {
+      if (!(err instanceof BadField)) throw err;
+      this.invalidFrames++;
+      this.problems.add('bad_message', place, err.message);
+    }
   }
 
   /** Whether the symbol's book is known (a snapshot bridged its diffs and no gap broke the chain since). */
@@ -355,8 +362,8 @@ function parseLevels(arr: unknown[], field: string): Float64Array {
   for (let i = 0; i < arr.length; i++) {
     const l = arr[i];
     if (!Array.isArray(l) || l.length < 2) throw new BadField(`field "${field}[${i}]" must be [price, size], got ${shown(l)}`);
-    out[2 * i] = num(l[0], `${field}[${i}][0]`);
-    out[2 * i + 1] = num(l[1], `${field}[${i}][1]`);
+    out[2 * i] = priceText(l[0], `${field}[${i}][0]`);
+    out[2 * i + 1] = sizeText(l[1], `${field}[${i}][1]`);
   }
   return out;
 }

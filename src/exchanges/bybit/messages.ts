@@ -1,6 +1,7 @@
 // Bybit v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
-import { decimal, isObject, type Json, shown } from '../kit/json.js';
+import { isObject, type Json, shown } from '../kit/json.js';
+import { millisNumber, priceText, sizeText, wholeNumber } from '../kit/numbers.js';
 export { isObject, type Json } from '../kit/json.js';
 
 export interface BybitLevel {
@@ -37,18 +38,20 @@ export interface BybitTrade {
 }
 
 function integerField(obj: Json, key: string, where: string): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new Error(`field "${where}${key}" must be a non-negative integer, got ${shown(v)}`);
-  }
-  return v;
+  return wholeNumber(obj[key], `${where}${key}`);
+}
+
+/** A time in ms since 1970 (checked to fit the dataset's ns and lie before 2100). */
+function millisField(obj: Json, key: string, where: string): number {
+  millisNumber(obj[key], `${where}${key}`);
+  return obj[key] as number;
 }
 
 function levels(v: unknown, where: string): BybitLevel[] {
   if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of [price, size], got ${shown(v)}`);
   return v.map((lv, i) => {
     if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size], got ${shown(lv)}`);
-    return { price: decimal(lv[0], `${where}[${i}][0]`), size: decimal(lv[1], `${where}[${i}][1]`) };
+    return { price: priceText(lv[0], `${where}[${i}][0]`), size: sizeText(lv[1], `${where}[${i}][1]`) };
   });
 }
 
@@ -60,13 +63,13 @@ export function splitTopic(topic: string): { channel: string; args: string[]; sy
 
 export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
   const { args, symbol } = splitTopic(topic);
-  if (args.length !== 1 || symbol === '') throw new Error(`topic "${topic}" is not orderbook.{depth}.{symbol}`);
+  if (args.length !== 1 || symbol === '') throw new Error(`topic ${shown(topic)} is not orderbook.{depth}.{symbol}`);
   const type = msg.type;
   if (type !== 'snapshot' && type !== 'delta') throw new Error(`field "type" must be "snapshot" or "delta", got ${shown(type)}`);
   const data = msg.data;
   if (!isObject(data)) throw new Error(`field "data" must be an object, got ${shown(data)}`);
-  const exchMs = msg.cts !== undefined ? integerField(msg, 'cts', '') : integerField(msg, 'ts', '');
-  const pubMs = msg.ts !== undefined ? integerField(msg, 'ts', '') : exchMs;
+  const exchMs = msg.cts !== undefined ? millisField(msg, 'cts', '') : millisField(msg, 'ts', '');
+  const pubMs = msg.ts !== undefined ? millisField(msg, 'ts', '') : exchMs;
   return {
     symbol,
     depth: args[0]!,
@@ -82,7 +85,7 @@ export function parseBookMessage(msg: Json, topic: string): BybitBookMessage {
 export function parseTrades(msg: Json): BybitTrade[] {
   const data = msg.data;
   if (!Array.isArray(data)) throw new Error(`field "data" must be an array of trades, got ${shown(data)}`);
-  const framePubMs = msg.ts !== undefined ? integerField(msg, 'ts', '') : undefined;
+  const framePubMs = msg.ts !== undefined ? millisField(msg, 'ts', '') : undefined;
   return data.map((t, i) => {
     const at = `data[${i}].`;
     if (!isObject(t)) throw new Error(`field "data[${i}]" must be an object`);
@@ -90,13 +93,13 @@ export function parseTrades(msg: Json): BybitTrade[] {
     if (side === 0) throw new Error(`field "${at}S" must be "Buy" or "Sell", got ${shown(t.S)}`);
     if (typeof t.i !== 'string' || t.i === '') throw new Error(`field "${at}i" must be a trade id string, got ${shown(t.i)}`);
     if (t.BT !== undefined && typeof t.BT !== 'boolean') throw new Error(`field "${at}BT" must be a boolean, got ${shown(t.BT)}`);
-    const exchMs = integerField(t, 'T', at);
+    const exchMs = millisField(t, 'T', at);
     return {
       exchMs,
       pubMs: framePubMs ?? exchMs,
       side,
-      price: decimal(t.p, `${at}p`),
-      size: decimal(t.v, `${at}v`),
+      price: priceText(t.p, `${at}p`),
+      size: sizeText(t.v, `${at}v`),
       id: t.i,
       blockTrade: t.BT === true,
     };

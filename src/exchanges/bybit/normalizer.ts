@@ -26,6 +26,8 @@ interface BookSync {
   depth: string;
   state: SyncState;
   lastU: number;
+  /** The id of the last book message written (rows' prev_id): a delta without levels writes no row, so it can lag lastU. */
+  chainId: number;
 }
 
 interface BestBidOffer {
@@ -40,6 +42,8 @@ export class BybitNormalizer implements Normalizer {
   readonly exchange: ExchangeId;
   /** Gap rows written, by reason name. */
   readonly gaps: Record<string, number> = {};
+  /** Frames not written as events because a field is not what the exchange sends (kept raw by the caller). */
+  invalidFrames = 0;
   private readonly streams = new Map<string, number>();
   private readonly books = new Map<string, BookSync>();
   private readonly bbos = new Map<string, BestBidOffer>();
@@ -63,7 +67,10 @@ export class BybitNormalizer implements Normalizer {
   /** One frame as received: its text, or the JSON already parsed from it. */
   onMessage(localTs: bigint, frame: unknown, place: InputPlace): void {
     const msg = frameObject(frame, place, this.problems);
-    if (msg === null) return;
+    if (msg === null) {
+      this.invalidFrames++;
+      return;
+    }
     if (msg.topic === undefined) {
       // Subscription acks and pongs.
       if ('op' in msg || 'success' in msg) return;
@@ -71,7 +78,7 @@ export class BybitNormalizer implements Normalizer {
       return;
     }
     if (typeof msg.topic !== 'string') {
-      this.problems.add('bad_field', place, `field "topic" must be a string, got ${shown(msg.topic)}`);
+      this.reject(place, `field "topic" must be a string, got ${shown(msg.topic)}`);
       return;
     }
     const { channel } = splitTopic(msg.topic);
@@ -80,7 +87,7 @@ export class BybitNormalizer implements Normalizer {
       try {
         book = parseBookMessage(msg, msg.topic);
       } catch (e) {
-        this.problems.add('bad_field', place, `${msg.topic}: ${(e as Error).message}`);
+        this.reject(place, `${msg.topic}: ${(e as Error).message}`);
         this.unreadableDelta(localTs, msg.topic);
         return;
       }
@@ -91,13 +98,19 @@ export class BybitNormalizer implements Normalizer {
       try {
         trades = parseTrades(msg);
       } catch (e) {
-        this.problems.add('bad_field', place, `${msg.topic}: ${(e as Error).message}`);
+        this.reject(place, `${msg.topic}: ${(e as Error).message}`);
         return;
       }
       this.onTrades(localTs, splitTopic(msg.topic).symbol, trades);
     } else if (!IGNORED_CHANNELS.has(channel)) {
-      this.problems.add('unknown_topic', place, `unknown topic "${msg.topic}"`);
+      this.problems.add('unknown_topic', place, `unknown topic ${shown(msg.topic)}`);
     }
+  }
+
+  /** A frame (or part of one) with a field the exchange does not send: counted, logged, never written. */
+  private reject(place: InputPlace, message: string): void {
+    this.invalidFrames++;
+    this.problems.add('bad_field', place, message);
   }
 
   private stream(symbol: string): number {
@@ -112,7 +125,7 @@ export class BybitNormalizer implements Normalizer {
   private onBook(localTs: bigint, m: BybitBookMessage, place: InputPlace): void {
     let sync = this.books.get(m.symbol);
     if (sync === undefined) {
-      sync = { stream: this.stream(m.symbol), depth: m.depth, state: 'none', lastU: -1 };
+      sync = { stream: this.stream(m.symbol), depth: m.depth, state: 'none', lastU: -1, chainId: -1 };
       this.books.set(m.symbol, sync);
     }
     // Two depths of one symbol would write two different books into one stream.
@@ -130,6 +143,7 @@ export class BybitNormalizer implements Normalizer {
       this.writeSnapshot(sync.stream, localTs, exchTs, m);
       sync.state = 'synced';
       sync.lastU = m.u;
+      sync.chainId = m.u;
       return;
     }
     if (sync.state === 'broken') return;
@@ -145,8 +159,9 @@ export class BybitNormalizer implements Normalizer {
     }
     sync.lastU = m.u;
     const id = BigInt(m.u);
-    const prev = BigInt(m.u - 1);
+    const prev = BigInt(sync.chainId);
     const n = m.bids.length + m.asks.length;
+    if (n > 0) sync.chainId = m.u;
     let i = 0;
     for (const [side, lvls] of [[1, m.bids], [-1, m.asks]] as const) {
       for (const lv of lvls) {

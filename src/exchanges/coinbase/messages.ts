@@ -1,7 +1,8 @@
 // Coinbase Advanced Trade market-data frames, checked field by field. A parse returns a complete message
 // or throws an Error naming the field, so nothing half-valid ever reaches a book.
 import { parseTimeNs } from '../../data/time.js';
-import { decimal, isObject, type Json, shown } from '../kit/json.js';
+import { isObject, type Json, shown } from '../kit/json.js';
+import { nsInRange, priceText, sizeText } from '../kit/numbers.js';
 export { isObject, type Json } from '../kit/json.js';
 
 export interface CoinbaseLevel {
@@ -27,19 +28,23 @@ export interface CoinbaseTrade {
   id: string;
 }
 
+/** The times Coinbase writes: UTC, with up to 9 decimals of a second. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
 /** ISO times repeat within a message (every level of a snapshot shares one): parse each text once. */
 class TimeParser {
   private lastText: string | null = null;
   private lastNs = 0n;
   parse(v: unknown, where: string): bigint {
     if (v === this.lastText) return this.lastNs;
-    if (typeof v !== 'string') throw new Error(`field "${where}" must be an ISO time string, got ${shown(v)}`);
+    if (typeof v !== 'string' || !ISO_UTC.test(v)) throw new Error(`field "${where}" must be an ISO time string (2026-08-09T21:04:35.345704Z), got ${shown(v)}`);
     let ns: bigint;
     try {
       ns = parseTimeNs(v);
     } catch {
       throw new Error(`field "${where}" is not an ISO time: ${shown(v)}`);
     }
+    nsInRange(ns, where, v);
     this.lastText = v;
     this.lastNs = ns;
     return ns;
@@ -68,7 +73,7 @@ function productId(v: unknown, where: string): string {
 export function messageTime(msg: Json): bigint | null {
   if (typeof msg.timestamp !== 'string') return null;
   try {
-    return parseTimeNs(msg.timestamp);
+    return nsInRange(parseTimeNs(msg.timestamp), 'timestamp', msg.timestamp);
   } catch {
     return null;
   }
@@ -86,8 +91,8 @@ export function parseL2Events(msg: Json): CoinbaseBookEvent[] {
       if (side === 0) throw new Error(`field "${uat}side" must be "bid" or "offer", got ${shown(u.side)}`);
       return {
         side,
-        price: decimal(u.price_level, `${uat}price_level`),
-        size: decimal(u.new_quantity, `${uat}new_quantity`),
+        price: priceText(u.price_level, `${uat}price_level`),
+        size: sizeText(u.new_quantity, `${uat}new_quantity`),
         exchTs: times.parse(u.event_time, `${uat}event_time`),
       };
     });
@@ -114,8 +119,8 @@ export function parseLiveTrades(msg: Json): CoinbaseTrade[] {
         productId: productId(t.product_id, `${tat}product_id`),
         exchTs: times.parse(t.time, `${tat}time`),
         side,
-        price: decimal(t.price, `${tat}price`),
-        size: decimal(t.size, `${tat}size`),
+        price: priceText(t.price, `${tat}price`),
+        size: sizeText(t.size, `${tat}size`),
         id: t.trade_id,
       });
     });

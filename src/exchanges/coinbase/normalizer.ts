@@ -28,6 +28,8 @@ export class CoinbaseNormalizer implements Normalizer {
   readonly exchange = 'coinbase' as const;
   /** Gap rows written, by reason name. */
   readonly gaps: Record<string, number> = {};
+  /** Frames not written as events because a field is not what the exchange sends (kept raw by the caller). */
+  invalidFrames = 0;
   private readonly streams = new Map<string, number>();
   private readonly books = new Map<string, BookSync>();
   private lastSeq: number | null = null;
@@ -47,14 +49,17 @@ export class CoinbaseNormalizer implements Normalizer {
   /** One frame as received: its text, or the JSON already parsed from it. */
   onMessage(localTs: bigint, frame: unknown, place: InputPlace): void {
     const msg = frameObject(frame, place, this.problems);
-    if (msg === null) return;
+    if (msg === null) {
+      this.invalidFrames++;
+      return;
+    }
     if (msg.type === 'error') {
-      this.problems.add('exchange_error', place, `Coinbase error: ${String(msg.message)}`);
+      this.problems.add('exchange_error', place, `Coinbase error: ${typeof msg.message === 'string' ? msg.message.slice(0, 200) : shown(msg.message)}`);
       return;
     }
     const seq = msg.sequence_num;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      this.problems.add('bad_field', place, `field "sequence_num" must be a non-negative integer, got ${shown(seq)}`);
+      this.reject(place, `field "sequence_num" must be a non-negative integer, got ${shown(seq)}`);
       return;
     }
     const exchTs = messageTime(msg) ?? localTs;
@@ -66,8 +71,14 @@ export class CoinbaseNormalizer implements Normalizer {
     const channel = msg.channel;
     if (channel === 'l2_data') this.onL2(localTs, msg, seq, prevSeq, place);
     else if (channel === 'market_trades') this.onTrades(localTs, msg, place);
-    else if (typeof channel !== 'string') this.problems.add('bad_field', place, `field "channel" must be a string, got ${shown(channel)}`);
-    else if (!IGNORED_CHANNELS.has(channel)) this.problems.add('unknown_topic', place, `unknown channel "${channel}"`);
+    else if (typeof channel !== 'string') this.reject(place, `field "channel" must be a string, got ${shown(channel)}`);
+    else if (!IGNORED_CHANNELS.has(channel)) this.problems.add('unknown_topic', place, `unknown channel ${shown(channel)}`);
+  }
+
+  /** A frame (or part of one) with a field the exchange does not send: counted, logged, never written. */
+  private reject(place: InputPlace, message: string): void {
+    this.invalidFrames++;
+    this.problems.add('bad_field', place, message);
   }
 
   private stream(productId: string): number {
@@ -84,7 +95,7 @@ export class CoinbaseNormalizer implements Normalizer {
     try {
       events = parseL2Events(msg);
     } catch (e) {
-      this.problems.add('bad_field', place, `l2_data: ${(e as Error).message}`);
+      this.reject(place, `l2_data: ${(e as Error).message}`);
       // The update it held is lost just as if the message had never arrived.
       this.breakAllBooks(localTs, messageTime(msg) ?? localTs, GapReason.BadInput, BigInt(seq), prevSeq === null ? -1n : BigInt(prevSeq));
       return;
@@ -137,7 +148,7 @@ export class CoinbaseNormalizer implements Normalizer {
     try {
       trades = parseLiveTrades(msg);
     } catch (e) {
-      this.problems.add('bad_field', place, `market_trades: ${(e as Error).message}`);
+      this.reject(place, `market_trades: ${(e as Error).message}`);
       return;
     }
     const sentTs = messageTime(msg);

@@ -7,13 +7,6 @@ export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A non-negative decimal string ("61800.20") as a number; throws naming the field otherwise. */
-export function decimal(v: unknown, where: string): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < 0) throw new Error(`field "${where}" must be a decimal string, got ${shown(v)}`);
-  return n;
-}
-
 const MAX_I64 = 0x7fffffffffffffffn;
 
 /** A trade id that is a whole number fitting int64, else null (Bybit's UUIDs). */

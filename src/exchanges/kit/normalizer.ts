@@ -6,6 +6,8 @@ export interface Normalizer {
   readonly exchange: string;
   /** One frame as received: its text, or the JSON already parsed from it. Problems go to the ProblemLog. */
   onMessage(localTs: bigint, frame: unknown, place: InputPlace): void;
+  /** Frames (or parts of one) rejected because a field is not what the exchange sends: never written as events. */
+  readonly invalidFrames: number;
   /** Gap rows written, by reason name. */
   readonly gaps: Readonly<Record<string, number>>;
   /** Book checksums compared (exchanges that send them): equal, different, or not computable. */

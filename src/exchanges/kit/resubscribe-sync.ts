@@ -33,12 +33,14 @@ export class ResubscribeBookSync implements BookSyncDriver {
 
   onFrame(ts: bigint, msg: unknown, place: InputPlace): void {
     const h = this.host;
-    const lag = this.rules.lagMs(msg);
-    if (Number.isFinite(lag)) h.lag(ts, lag);
     const problemsBefore = h.problems.total;
+    const invalidBefore = this.normalizer.invalidFrames;
     const gapsBefore = this.gapsWritten();
     this.normalizer.onMessage(ts, msg, place);
     if (h.problems.total > problemsBefore) h.malformed();
+    // A refused frame's time is not a time: it must not move the lag shown.
+    const lag = this.normalizer.invalidFrames === invalidBefore ? this.rules.lagMs(msg) : NaN;
+    if (Number.isFinite(lag)) h.lag(ts, lag);
     const book = this.rules.book(msg);
     if (book === null) return;
     if (book.snapshot) this.resynced(book.symbol);

@@ -25,10 +25,7 @@ export function crc32Signed(text: string): number {
 }
 
 function topLevels(side: OkxBookSide): string[] {
-  const n = Math.min(CHECKSUM_DEPTH, side.count);
-  const out: string[] = new Array(n);
-  for (let k = 0; k < n; k++) out[k] = `${side.priceText(k)}:${side.sizeText(k)}`;
-  return out;
+  return side.top(CHECKSUM_DEPTH).map(([price, size]) => `${price}:${size}`);
 }
 
 /** The text OKX checksums: top 25 bids and asks interleaved. */

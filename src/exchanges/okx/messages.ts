@@ -1,6 +1,7 @@
 // OKX v5 public frames, checked field by field. A parse returns a complete message or throws an Error
 // naming the field, so nothing half-valid ever reaches a book.
-import { decimal, isObject, type Json, shown } from '../kit/json.js';
+import { isObject, type Json, shown } from '../kit/json.js';
+import { millisString, priceText, sizeText, wholeNumber } from '../kit/numbers.js';
 export { isObject, type Json } from '../kit/json.js';
 
 export interface OkxLevel {
@@ -34,23 +35,23 @@ export interface OkxTrade {
 }
 
 function millisText(v: unknown, where: string): string {
-  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) throw new Error(`field "${where}" must be a string of milliseconds, got ${shown(v)}`);
-  return v;
+  millisString(v, where);
+  return v as string;
 }
 
+/** seqId/prevSeqId: whole numbers; -1 is OKX's "none" (a snapshot's prevSeqId). */
 function optionalInteger(obj: Json, key: string, where: string): number | null {
   const v = obj[key];
   if (v === undefined) return null;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`field "${where}${key}" must be an integer, got ${shown(v)}`);
-  return v;
+  return wholeNumber(v, `${where}${key}`, -1);
 }
 
 function levels(v: unknown, where: string): OkxLevel[] {
   if (!Array.isArray(v)) throw new Error(`field "${where}" must be an array of levels, got ${shown(v)}`);
   return v.map((lv, i) => {
     if (!Array.isArray(lv) || lv.length < 2) throw new Error(`field "${where}[${i}]" must be [price, size, ...], got ${shown(lv)}`);
-    const price = decimal(lv[0], `${where}[${i}][0]`);
-    const size = decimal(lv[1], `${where}[${i}][1]`);
+    const price = priceText(lv[0], `${where}[${i}][0]`);
+    const size = sizeText(lv[1], `${where}[${i}][1]`);
     return { priceText: lv[0] as string, sizeText: lv[1] as string, price, size };
   });
 }
@@ -64,7 +65,7 @@ export function parseBookEntries(msg: Json, instId: string): OkxBookEntry[] {
   return dataArray(msg).map((d, i) => {
     const at = `data[${i}].`;
     if (!isObject(d)) throw new Error(`field "data[${i}]" must be an object`);
-    const checksum = optionalInteger(d, 'checksum', at);
+    const checksum = d.checksum === undefined ? null : wholeNumber(d.checksum, `${at}checksum`, -2147483648); // a signed CRC32
     return {
       instId,
       exchMs: millisText(d.ts, `${at}ts`),
@@ -89,8 +90,8 @@ export function parseTrades(msg: Json, argInstId: string): OkxTrade[] {
       instId: (t.instId as string | undefined) ?? argInstId,
       exchMs: millisText(t.ts, `${at}ts`),
       side,
-      price: decimal(t.px, `${at}px`),
-      size: decimal(t.sz, `${at}sz`),
+      price: priceText(t.px, `${at}px`),
+      size: sizeText(t.sz, `${at}sz`),
       id: t.tradeId,
     };
   });

@@ -41,6 +41,8 @@ export class OkxNormalizer implements Normalizer {
   readonly exchange = 'okx' as const;
   /** Gap rows written, by reason name. */
   readonly gaps: Record<string, number> = {};
+  /** Frames not written as events because a field is not what the exchange sends (kept raw by the caller). */
+  invalidFrames = 0;
   /** Book checksums compared: equal, different, or not computable (0 or absent). */
   readonly checksums = { verified: 0, failed: 0, skipped: 0 };
   private readonly streams = new Map<string, number | null>();
@@ -65,34 +67,43 @@ export class OkxNormalizer implements Normalizer {
   onMessage(localTs: bigint, frame: unknown, place: InputPlace): void {
     if (frame === 'pong') return; // the reply to the client's text "ping"
     const msg = frameObject(frame, place, this.problems);
-    if (msg === null) return;
+    if (msg === null) {
+      this.invalidFrames++;
+      return;
+    }
     if (msg.event !== undefined) {
-      if (msg.event === 'error') this.problems.add('exchange_error', place, `OKX error ${String(msg.code)}: ${String(msg.msg)}`);
+      if (msg.event === 'error') this.problems.add('exchange_error', place, `OKX error ${shown(msg.code)}: ${typeof msg.msg === 'string' ? msg.msg.slice(0, 200) : shown(msg.msg)}`);
       return; // subscribe acks, notices
     }
     const arg = msg.arg;
     if (!isObject(arg) || typeof arg.channel !== 'string') {
-      this.problems.add('bad_field', place, `field "arg.channel" must be a string, got ${shown(isObject(arg) ? arg.channel : arg)}`);
+      this.reject(place, `field "arg.channel" must be a string, got ${shown(isObject(arg) ? arg.channel : arg)}`);
       return;
     }
     const channel = arg.channel;
     if (BOOK_CHANNELS.has(channel) || TRADE_CHANNELS.has(channel)) {
       if (typeof arg.instId !== 'string') {
-        this.problems.add('bad_field', place, `field "arg.instId" must be a string, got ${shown(arg.instId)}`);
+        this.reject(place, `field "arg.instId" must be a string, got ${shown(arg.instId)}`);
         return;
       }
       if (BOOK_CHANNELS.has(channel)) this.onBookMessage(localTs, msg, arg.instId, place);
       else this.onTradeMessage(localTs, msg, arg.instId, place);
     } else if (!IGNORED_CHANNELS.has(channel) && !channel.startsWith('candle')) {
-      this.problems.add('unknown_topic', place, `unknown channel "${channel}"`);
+      this.problems.add('unknown_topic', place, `unknown channel ${shown(channel)}`);
     }
+  }
+
+  /** A frame (or part of one) with a field the exchange does not send: counted, logged, never written. */
+  private reject(place: InputPlace, message: string): void {
+    this.invalidFrames++;
+    this.problems.add('bad_field', place, message);
   }
 
   private stream(instId: string, place: InputPlace): number | null {
     let s = this.streams.get(instId);
     if (s === undefined) {
       const market: MarketType | null = okxMarket(instId);
-      if (market === null) this.problems.add('unknown_instrument', place, `instId "${instId}" is not spot, swap, dated future or option`);
+      if (market === null) this.problems.add('unknown_instrument', place, `instId ${shown(instId)} is not spot, swap, dated future or option`);
       s = market === null ? null : this.sink.stream({ exchange: this.exchange, market, symbol: instId });
       this.streams.set(instId, s);
     }
@@ -102,14 +113,14 @@ export class OkxNormalizer implements Normalizer {
   private onBookMessage(localTs: bigint, msg: Json, instId: string, place: InputPlace): void {
     const action = msg.action;
     if (action !== 'snapshot' && action !== 'update') {
-      this.problems.add('bad_field', place, `field "action" must be "snapshot" or "update", got ${shown(action)}`);
+      this.reject(place, `field "action" must be "snapshot" or "update", got ${shown(action)}`);
       return;
     }
     let entries: OkxBookEntry[];
     try {
       entries = parseBookEntries(msg, instId);
     } catch (e) {
-      this.problems.add('bad_field', place, `books ${instId}: ${(e as Error).message}`);
+      this.reject(place, `books ${instId}: ${(e as Error).message}`);
       // The update it held is lost: the book is unknown until the next snapshot.
       const b = this.books.get(instId);
       if (b?.state === 'synced') this.gap(b, localTs, localTs, GapReason.BadInput, -1n, idOrNone(b.lastSeqId));
@@ -201,7 +212,7 @@ export class OkxNormalizer implements Normalizer {
     try {
       trades = parseTrades(msg, instId);
     } catch (e) {
-      this.problems.add('bad_field', place, `trades ${instId}: ${(e as Error).message}`);
+      this.reject(place, `trades ${instId}: ${(e as Error).message}`);
       return;
     }
     for (const [k, t] of trades.entries()) {
