@@ -98,7 +98,8 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
     streams: ds.streams,
     books,
     streamIndex: (exchange, symbol) => streamIndex.get(`${exchange}:${symbol.toUpperCase()}`) ?? -1,
-    nowMs: () => (clock.position === null ? Date.now() : originMs + Math.floor(clock.position / 1e6)),
+    // The replay clock; before the first frame, the dataset's origin (never the wall clock).
+    nowMs: () => (clock.position === null ? originMs : originMs + Math.floor(clock.position / 1e6)),
     clientActive: () => clock.start(),
     waitFor: async (ready) => {
       const deadline = performance.now() + restWaitMs;
@@ -116,6 +117,21 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
     const side = simAdapter(e)?.createServer(ctx, { binancePingMs: opts.binancePingMs });
     if (side) sides.set(e, side);
   }
+
+  // Hosts several exchanges share (Bybit spot and linear), from the adapters: name -> its served sides.
+  const sharedHosts = new Map<string, { side: SimExchangeServer; claims: (path: string, query: URLSearchParams) => boolean }[]>();
+  for (const [e, side] of sides) {
+    const h = simAdapter(e)?.sharedHost;
+    if (!h || sides.has(h.name)) continue;
+    if (!sharedHosts.has(h.name)) sharedHosts.set(h.name, []);
+    sharedHosts.get(h.name)!.push({ side, claims: h.claims });
+  }
+  const sideFor = (prefix: string, rest: string, query: URLSearchParams): SimExchangeServer | undefined => {
+    const own = sides.get(prefix);
+    if (own) return own;
+    const shared = sharedHosts.get(prefix);
+    return shared ? (shared.find((s) => s.claims(rest, query)) ?? shared[0])!.side : undefined;
+  };
 
   const clock = new ReplayClock(ds, books, {
     speed,
@@ -158,10 +174,10 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
   const server = http.createServer((req, res) => {
     counters.restRequests++;
     const { exchange, rest, query } = splitUrl(req.url);
-    const side = sides.get(exchange);
+    const side = sideFor(exchange, rest, query);
     if (!side) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error: `no exchange "${exchange}" here; served: ${[...sides.keys()].join(', ')}` }));
+      res.end(JSON.stringify({ error: `no exchange "${exchange}" here; served: ${[...sides.keys(), ...sharedHosts.keys()].join(', ')}` }));
       return;
     }
     if (rest429Left > 0) {
@@ -171,6 +187,7 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
       res.end(side.tooManyRequestsBody());
       return;
     }
+    if (side.onMetadataRest?.(req, res, rest, query)) return;
     ctx.clientActive();
     if (!side.onRest(req, res, rest, query)) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
@@ -181,7 +198,7 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
     const { exchange, rest, query } = splitUrl(req.url);
-    const side = sides.get(exchange);
+    const side = sideFor(exchange, rest, query);
     if (!side || !side.acceptsWebSocket(rest) || closing) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

@@ -34,6 +34,12 @@ export interface SimAdapter {
   /** Which dataset channel a recorded frame replays. */
   readonly frames: FrameClassifier;
   createServer(ctx: SimContext, opts: { binancePingMs?: number }): SimExchangeServer;
+  /**
+   * A host this exchange shares with others, as the real exchange does (Bybit: spot and linear on one host,
+   * the category in the path or query). The simulator also serves it under /<name>: a request goes to the
+   * first served exchange of that host that claims it, else to the first served one.
+   */
+  readonly sharedHost?: { name: string; claims(path: string, query: URLSearchParams): boolean };
 }
 
 /** How capture formats name this exchange: the importers find exchanges by these. */
