@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startExchangeSim, type ExchangeSim } from '../src/exchange-sim/server.js';
 import { openDataset } from '../src/data/reader.js';
 import { EventKind, Flag } from '../src/data/types.js';
@@ -121,7 +122,8 @@ describe('ccxt: Binance spot and USD-M against the simulator', () => {
   const binanceApi = () => ({
     public: `${rest}/binance-spot/api/v3`,
     fapiPublic: `${rest}/binance-usdm/fapi/v1`,
-    ws: { spot: `${ws}/binance-spot/ws`, future: `${ws}/binance-usdm/ws` },
+    // ccxt reads "/stream" in the URL as spot (stream.binance.com); the simulator serves spot there too.
+    ws: { spot: `${ws}/stream.binance.com/ws`, future: `${ws}/binance-usdm/ws` },
   });
 
   it('loadMarkets(): the dataset\'s four markets, with their ticks and steps, and no replay consumed', async () => {
@@ -158,6 +160,13 @@ describe('ccxt: Binance spot and USD-M against the simulator', () => {
     expect(one.symbols.map((s: any) => s.symbol)).toEqual(['ETHUSDT']);
     const bad = await fetch(`${rest}/binance-spot/api/v3/exchangeInfo?symbol=XRPUSDT`);
     expect([bad.status, await bad.json()]).toEqual([400, { code: -1121, msg: 'Invalid symbol.' }]);
+    // ccxt's /ws/0: accepted (only stream names in the path subscribe), then SUBSCRIBE is answered.
+    const sock = new WebSocket(`${ws}/binance-spot/ws/0`);
+    await new Promise((resolve, reject) => (sock.once('open', resolve), sock.once('error', reject)));
+    const reply = new Promise<string>((resolve) => sock.once('message', (d) => resolve(d.toString())));
+    sock.send(JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: 7 }));
+    expect(await reply).toBe('{"result":[],"id":7}');
+    sock.close();
   });
 
   it('spot watchOrderBook equals `dataset book` at the same exchange time; watchTrades are the dataset\'s trades', async () => {

@@ -35,9 +35,10 @@ export interface SimAdapter {
   readonly frames: FrameClassifier;
   createServer(ctx: SimContext, opts: { binancePingMs?: number }): SimExchangeServer;
   /**
-   * A host this exchange shares with others, as the real exchange does (Bybit: spot and linear on one host,
-   * the category in the path or query). The simulator also serves it under /<name>: a request goes to the
-   * first served exchange of that host that claims it, else to the first served one.
+   * One more path prefix the simulator serves this exchange under (/<name>): a host it shares with others as
+   * the real exchange does (Bybit: spot and linear on one host, the category in the path or query), or the
+   * real host's name where clients read it from the URL. A request there goes to the first served exchange
+   * of that name that claims it, else to the first served one.
    */
   readonly sharedHost?: { name: string; claims(path: string, query: URLSearchParams): boolean };
 }
