@@ -50,8 +50,10 @@ async function client(id: 'binance' | 'binanceusdm' | 'bybit' | 'okx', api: Reco
 }
 
 interface BookTimes {
-  /** Book messages (rows up to MessageEnd) per exchange millisecond. */
-  perMs: Map<number, number>;
+  /** Book messages (rows up to MessageEnd) per exchange-time millisecond. */
+  perExchMs: Map<number, number>;
+  /** Publish-time millisecond (Bybit `ts`; the exchange time elsewhere) -> exchange-time ms of those messages. */
+  byPublishMs: Map<number, number[]>;
 }
 
 interface TradeRow {
@@ -65,33 +67,42 @@ interface TradeRow {
 function streamFacts(dir: string, exchange: string, symbol: string): { book: BookTimes; trades: TradeRow[] } {
   const ds = openDataset(dir);
   const s = ds.findStream(exchange, symbol);
-  const perMs = new Map<number, number>();
+  const perExchMs = new Map<number, number>();
+  const byPublishMs = new Map<number, number[]>();
   const trades: TradeRow[] = [];
   ds.forEachEventBatch((b) => {
     for (let i = 0; i < b.length; i++) {
       if (b.stream[i] !== s) continue;
       const k = b.kind[i]!;
       const ms = Number(b.exchTs[i]! / 1_000_000n);
-      if ((k === EventKind.BookLevel || k === EventKind.BookSnapshot) && b.flags[i]! & Flag.MessageEnd) perMs.set(ms, (perMs.get(ms) ?? 0) + 1);
+      if ((k === EventKind.BookLevel || k === EventKind.BookSnapshot) && b.flags[i]! & Flag.MessageEnd) {
+        perExchMs.set(ms, (perExchMs.get(ms) ?? 0) + 1);
+        const pub = Number(b.publishTs[i]! / 1_000_000n);
+        byPublishMs.set(pub, [...(byPublishMs.get(pub) ?? []), ms]);
+      }
       if (k === EventKind.Trade) trades.push({ ms, price: b.price[i]!, size: b.size[i]!, side: b.side[i]! });
     }
   });
-  return { book: { perMs }, trades };
+  return { book: { perExchMs, byPublishMs }, trades };
 }
 
 const DEPTH = 20;
 
 /**
- * Watches `symbol`'s book until ccxt holds one at an exchange millisecond in which the dataset has exactly one
- * book message (so "the book at that time" is one state), after `skip` updates; returns both books (top DEPTH).
+ * Watches `symbol`'s book until ccxt holds one whose timestamp names exactly one dataset book message, alone in
+ * its exchange millisecond (so "the book at that time" is one state), after `skip` updates; returns both
+ * books (top DEPTH). `clock`: which of the message's times ccxt reports (Bybit: the publish time `ts`; the
+ * dataset's exchange time is the matching-engine time `cts`).
  */
-async function bookAgainstDataset(ex: any, unified: string, dir: string, exchange: string, symbol: string, facts: BookTimes, skip: number) {
+async function bookAgainstDataset(ex: any, unified: string, dir: string, exchange: string, symbol: string, facts: BookTimes, skip: number, clock: 'exch' | 'publish' = 'exch') {
   for (let n = 0; n < 2000; n++) {
     const ob = await ex.watchOrderBook(unified);
-    if (n < skip || typeof ob.timestamp !== 'number' || facts.perMs.get(ob.timestamp) !== 1) continue;
+    if (n < skip || typeof ob.timestamp !== 'number') continue;
+    const exchMs = clock === 'exch' ? [ob.timestamp] : (facts.byPublishMs.get(ob.timestamp) ?? []);
+    if (exchMs.length !== 1 || facts.perExchMs.get(exchMs[0]!) !== 1) continue;
     const ours = { bids: ob.bids.slice(0, DEPTH).map(([p, q]: number[]) => ({ price: p, size: q })), asks: ob.asks.slice(0, DEPTH).map(([p, q]: number[]) => ({ price: p, size: q })) };
-    const theirs = bookAt(dir, exchange, symbol, BigInt(ob.timestamp) * 1_000_000n + 999_999n, DEPTH);
-    return { at: ob.timestamp, updates: n + 1, nonce: ob.nonce, ccxt: ours, dataset: theirs };
+    const theirs = bookAt(dir, exchange, symbol, BigInt(exchMs[0]!) * 1_000_000n + 999_999n, DEPTH);
+    return { at: exchMs[0]!, updates: n + 1, nonce: ob.nonce, ccxt: ours, dataset: theirs };
   }
   throw new Error(`no ccxt book of ${unified} at a millisecond with a single dataset book message`);
 }
@@ -209,7 +220,7 @@ withCaptures('ccxt: Bybit (one host) and OKX against the simulator (cryptofeed c
   });
 
   async function bybitSim(): Promise<{ sim: ExchangeSim; api: Record<string, unknown> }> {
-    const sim = await startExchangeSim({ dataset: bybitDir, port: 0, speed: 2 });
+    const sim = await startExchangeSim({ dataset: bybitDir, port: 0, speed: 4 });
     sims.push(sim);
     const rest = `http://127.0.0.1:${sim.port}/bybit`;
     const ws = `ws://127.0.0.1:${sim.port}/bybit`;
@@ -227,22 +238,22 @@ withCaptures('ccxt: Bybit (one host) and OKX against the simulator (cryptofeed c
     expect(markets['SOL/USDT:USDT'].precision.price).toBe(undefined);
   });
 
-  it('Bybit watchOrderBook (linear and spot) equals `dataset book` at the same exchange time; watchTrades are the dataset\'s trades', async () => {
-    const { api } = await bybitSim();
-    const ex = await client('bybit', api);
-    for (const [unified, exchange] of [['BTC/USDT:USDT', 'bybit-linear'], ['BTC/USDT', 'bybit-spot']] as const) {
+  for (const [unified, exchange, trades] of [['BTC/USDT:USDT', 'bybit-linear', 5], ['BTC/USDT', 'bybit-spot', 3]] as const) {
+    it(`Bybit ${unified} (one host): watchOrderBook equals \`dataset book\` at the same exchange time; watchTrades are the dataset's trades`, async () => {
+      const { api } = await bybitSim();
+      const ex = await client('bybit', api);
       const facts = streamFacts(bybitDir, exchange, 'BTCUSDT');
-      const r = await bookAgainstDataset(ex, unified, bybitDir, exchange, 'BTCUSDT', facts.book, 3);
+      const r = await bookAgainstDataset(ex, unified, bybitDir, exchange, 'BTCUSDT', facts.book, 3, 'publish');
       expect(r.dataset.valid).toBe(true);
       // ccxt keeps no nonce for Bybit books: the single book message of that millisecond pins the state.
       expect(r.dataset.last_update!.exch_ts_ns.slice(0, -6)).toBe(String(r.at));
       expect(r.ccxt.bids).toEqual(r.dataset.bids);
       expect(r.ccxt.asks).toEqual(r.dataset.asks);
-      const t = await tradesAgainstDataset(ex, unified, facts.trades, 5);
+      const t = await tradesAgainstDataset(ex, unified, facts.trades, trades);
       expect(t.first).toBeGreaterThanOrEqual(0);
       expect(t.got).toEqual(t.want);
-    }
-  });
+    });
+  }
 
   it('OKX loadMarkets(), watchOrderBook (checksums verified by ccxt) equals `dataset book`; watchTrades are the dataset\'s trades', async () => {
     const sim = await startExchangeSim({ dataset: okxDir, port: 0, speed: 4 });
@@ -256,6 +267,7 @@ withCaptures('ccxt: Bybit (one host) and OKX against the simulator (cryptofeed c
     const facts = streamFacts(okxDir, 'okx', 'BTC-USDT');
     const r = await bookAgainstDataset(ex, 'BTC/USDT', okxDir, 'okx', 'BTC-USDT', facts.book, 2);
     expect(r.dataset.valid).toBe(true);
+    expect(r.dataset.last_update!.exch_ts_ns.slice(0, -6)).toBe(String(r.at));
     expect(r.ccxt.bids).toEqual(r.dataset.bids);
     expect(r.ccxt.asks).toEqual(r.dataset.asks);
     const t = await tradesAgainstDataset(ex, 'BTC/USDT', facts.trades, 3);
