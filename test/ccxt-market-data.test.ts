@@ -227,6 +227,36 @@ withCaptures('ccxt: Bybit (one host) and OKX against the simulator (cryptofeed c
     return { sim, api: { spot: rest, futures: rest, v2: rest, public: rest, private: rest, ws: { public: { spot: `${ws}/v5/public/spot`, linear: `${ws}/v5/public/linear` } } } };
   }
 
+  it('Bybit and OKX metadata: the exchanges\' shapes, errors, and server time = the dataset\'s origin before any frame', async () => {
+    const { sim } = await bybitSim();
+    const get = async (url: string) => (await fetch(`http://127.0.0.1:${sim.port}${url}`)).text();
+    expect(await get('/bybit/v5/market/instruments-info?category=linear&symbol=ETHUSDT')).toBe(
+      '{"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[{"symbol":"ETHUSDT","contractType":"LinearPerpetual","status":"Trading","baseCoin":"ETH","quoteCoin":"USDT","deliveryTime":"0","priceScale":"2","priceFilter":{"tickSize":"0.01"},"lotSizeFilter":{"minOrderQty":"0.01","qtyStep":"0.01"},"settleCoin":"USDT"}],"nextPageCursor":""},"retExtInfo":{},"time":1786310817000}',
+    );
+    expect(await get('/bybit/v5/market/instruments-info?category=spot&symbol=BTCUSDT')).toBe(
+      '{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[{"symbol":"BTCUSDT","baseCoin":"BTC","quoteCoin":"USDT","innovation":"0","status":"Trading","marginTrading":"none","lotSizeFilter":{"basePrecision":"0.000001","minOrderQty":"0.000001"},"priceFilter":{"tickSize":"0.01"}}]},"retExtInfo":{},"time":1786310817000}',
+    );
+    expect(JSON.parse(await get('/bybit/v5/market/instruments-info?category=inverse')).result).toEqual({ category: 'inverse', list: [], nextPageCursor: '' });
+    expect(JSON.parse(await get('/bybit/v5/market/instruments-info?category=linear&status=PreLaunch')).result.list).toEqual([]);
+    expect(JSON.parse(await get('/bybit/v5/market/instruments-info')).retCode).toBe(10001);
+    expect(JSON.parse(await get('/bybit/v5/market/time')).result).toEqual({ timeSecond: '1786310817', timeNano: '1786310817000000000' });
+    // The old per-category prefixes still answer.
+    expect(JSON.parse(await get('/bybit-linear/v5/market/instruments-info?category=linear')).result.list.map((i: any) => i.symbol)).toEqual(['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT']);
+    expect(sim.stats().positionNs).toBe(null);
+
+    const okx = await startExchangeSim({ dataset: okxDir, port: 0 });
+    sims.push(okx);
+    const getOkx = async (url: string) => (await fetch(`http://127.0.0.1:${okx.port}/okx${url}`)).text();
+    expect(await getOkx('/api/v5/public/instruments?instType=FUTURES')).toBe(
+      '{"code":"0","msg":"","data":[{"instType":"FUTURES","instId":"BTC-USD-220527","uly":"BTC-USD","instFamily":"BTC-USD","baseCcy":"","quoteCcy":"","settleCcy":"BTC","ctVal":"100","ctMult":"1","ctValCcy":"USD","ctType":"inverse","optType":"","stk":"","listTime":"","expTime":"1653638400000","alias":"","lever":"","tickSz":"","lotSz":"","minSz":"","maxLmtSz":"","maxMktSz":"","state":"live"}]}',
+    );
+    expect(JSON.parse(await getOkx('/api/v5/public/instruments?instType=SWAP')).data.map((i: any) => [i.instId, i.settleCcy, i.ctVal])).toEqual([['UNI-USD-SWAP', 'UNI', '10']]);
+    expect(JSON.parse(await getOkx('/api/v5/public/instruments?instType=OPTION&uly=BTC-USD')).data).toEqual([]);
+    expect(await getOkx('/api/v5/public/instruments')).toBe('{"code":"50014","msg":"Parameter instType can not be empty.","data":[]}');
+    expect(JSON.parse(await getOkx('/api/v5/public/instruments?instType=PERP')).code).toBe('51000');
+    expect(await getOkx('/api/v5/public/time')).toBe('{"code":"0","msg":"","data":[{"ts":"1652458996000"}]}');
+  });
+
   it('Bybit loadMarkets(): spot and linear from one host, other categories empty', async () => {
     const { api } = await bybitSim();
     const ex = await client('bybit', api);
