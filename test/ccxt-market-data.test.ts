@@ -14,6 +14,9 @@ import { EventKind, Flag } from '../src/data/types.js';
 import { bookAt } from '../src/inspection/book-at.js';
 import { runImport } from '../src/cli/import-command.js';
 import { CRYPTOFEED, tempDir, withCaptures } from './helpers.js';
+import { binanceExchangeInfo } from '../src/exchanges/binance/sim-metadata.js';
+import { bybitMetadata } from '../src/exchanges/bybit/sim-metadata.js';
+import { okxMetadata } from '../src/exchanges/okx/sim-metadata.js';
 
 const BINANCE_DATASET = path.resolve(__dirname, '../datasets/binance-2024-08-08');
 /** Nothing listens here: a URL ccxt was not given points at it. */
@@ -118,6 +121,30 @@ async function tradesAgainstDataset(ex: any, unified: string, trades: TradeRow[]
   const want = first < 0 ? [] : trades.slice(first, first + got.length).map((r) => ({ ms: r.ms, price: r.price, size: r.size, side: r.side > 0 ? 'buy' : 'sell' }));
   return { got, want, first };
 }
+
+describe('sim-metadata: a symbol whose spec cannot be made is left out, not a failed request', () => {
+  it('Binance, Bybit, OKX', () => {
+    const info = JSON.parse(binanceExchangeInfo('binance-spot', ['BTCUSDT', 'NOQUOTEXYZ'], null, 5).body);
+    expect(info.symbols.map((s: any) => s.symbol)).toEqual(['BTCUSDT']);
+    expect(info.serverTime).toBe(5);
+    const coinm = JSON.parse(binanceExchangeInfo('binance-coinm', ['BTCUSD_PERP', 'ETHUSD_240927'], null, 5).body).symbols;
+    expect(coinm.map((s: any) => [s.symbol, s.contractType, s.deliveryDate, s.contractSize, s.marginAsset])).toEqual([
+      ['BTCUSD_PERP', 'PERPETUAL', 4133404800000, 100, 'BTC'],
+      ['ETHUSD_240927', 'CURRENT_QUARTER', Date.UTC(2024, 8, 27, 8), 10, 'ETH'],
+    ]);
+    const bybit = bybitMetadata('linear', '/v5/market/instruments-info', new URLSearchParams('category=linear'), ['BTCUSDT', 'BTCXYZ', 'ETH-27SEP24'], 5);
+    expect((bybit as any).body.result.list.map((i: any) => [i.symbol, i.contractType, i.deliveryTime, i.settleCoin])).toEqual([
+      ['BTCUSDT', 'LinearPerpetual', '0', 'USDT'],
+      ['ETH-27SEP24', 'LinearFutures', String(Date.UTC(2024, 8, 27, 8)), 'USDC'],
+    ]);
+    // OKX: a linear swap whose ctVal the project does not know is listed without its sizes.
+    const okx = JSON.parse(okxMetadata('/api/v5/public/instruments', new URLSearchParams('instType=SWAP'), ['BTC-USDT-SWAP', 'PEPE-USDT-SWAP'], 5)!.body).data;
+    expect(okx.map((i: any) => [i.instId, i.ctVal, i.tickSz, i.lotSz, i.ctType])).toEqual([
+      ['BTC-USDT-SWAP', '0.01', '0.1', '0.1', 'linear'],
+      ['PEPE-USDT-SWAP', '', '', '', 'linear'],
+    ]);
+  });
+});
 
 describe('ccxt: Binance spot and USD-M against the simulator', () => {
   let sim: ExchangeSim;

@@ -143,7 +143,14 @@ export function binanceExchangeInfo(exchange: BinanceExchange, symbols: readonly
     const unknown = only.find((s) => !symbols.includes(s));
     if (unknown !== undefined) return { status: 400, body: JSON.stringify({ code: -1121, msg: 'Invalid symbol.' }) };
   }
-  const list = (only ?? symbols).map((s) => symbolInfo(exchange, s));
+  // A symbol whose spec cannot be made (base and quote not told apart) is left out, not a failed request.
+  const list = (only ?? symbols).flatMap((s) => {
+    try {
+      return [symbolInfo(exchange, s)];
+    } catch {
+      return [];
+    }
+  });
   const head = { timezone: 'UTC', serverTime: serverTimeMs };
   const body =
     exchange === 'binance-spot'

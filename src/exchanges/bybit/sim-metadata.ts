@@ -74,7 +74,18 @@ export function bybitMetadata(market: BybitMarket, path: string, query: URLSearc
     // status=PreLaunch (ccxt asks for it) and other statuses: the dataset's instruments are all trading.
     const status = query.get('status');
     const only = query.get('symbol')?.toUpperCase();
-    if (status === null || status === 'Trading') list = symbols.filter((s) => only === undefined || s === only).map((s) => instrument(market, s));
+    if (status === null || status === 'Trading') {
+      // A symbol whose spec cannot be made (base and quote not told apart) is left out, not a failed request.
+      list = symbols
+        .filter((s) => only === undefined || s === only)
+        .flatMap((s) => {
+          try {
+            return [instrument(market, s)];
+          } catch {
+            return [];
+          }
+        });
+    }
   }
   const result: Record<string, unknown> = { category, list };
   if (category !== 'spot') result.nextPageCursor = '';
