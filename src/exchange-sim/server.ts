@@ -181,7 +181,8 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
     streams: ds.streams,
     books,
     streamIndex: (exchange, symbol) => streamIndex.get(`${exchange}:${symbol.toUpperCase()}`) ?? -1,
-    nowMs: () => (clock.position === null ? Date.now() : originMs + Math.floor(clock.position / 1e6)),
+    // The replay clock; before the first frame, the dataset's origin (never the wall clock).
+    nowMs: () => (clock.position === null ? originMs : originMs + Math.floor(clock.position / 1e6)),
     clientActive: () => clock.start(),
     waitFor: async (ready) => {
       const deadline = performance.now() + restWaitMs;
@@ -199,6 +200,21 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
     const side = simAdapter(e)?.createServer(ctx, { binancePingMs: opts.binancePingMs });
     if (side) sides.set(e, side);
   }
+
+  // Hosts several exchanges share (Bybit spot and linear), from the adapters: name -> its served sides.
+  const sharedHosts = new Map<string, { side: SimExchangeServer; claims: (path: string, query: URLSearchParams) => boolean }[]>();
+  for (const [e, side] of sides) {
+    const h = simAdapter(e)?.sharedHost;
+    if (!h || sides.has(h.name)) continue;
+    if (!sharedHosts.has(h.name)) sharedHosts.set(h.name, []);
+    sharedHosts.get(h.name)!.push({ side, claims: h.claims });
+  }
+  const sideFor = (prefix: string, rest: string, query: URLSearchParams): SimExchangeServer | undefined => {
+    const own = sides.get(prefix);
+    if (own) return own;
+    const shared = sharedHosts.get(prefix);
+    return shared ? (shared.find((s) => s.claims(rest, query)) ?? shared[0])!.side : undefined;
+  };
 
   const clock = new ReplayClock(ds, books, {
     speed,
@@ -292,10 +308,10 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
       return;
     }
     const { exchange, rest, query } = target;
-    const side = sides.get(exchange);
+    const side = sideFor(exchange, rest, query);
     if (!side) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error: `no exchange "${exchange}" here; served: ${[...sides.keys()].join(', ')}` }));
+      res.end(JSON.stringify({ error: `no exchange ${JSON.stringify(quotedText(exchange))} here; served: ${[...sides.keys(), ...sharedHosts.keys()].join(', ')}` }));
       return;
     }
     if (rest429Left > 0) {
@@ -305,10 +321,14 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
       res.end(side.tooManyRequestsBody());
       return;
     }
-    ctx.clientActive();
     let handled: boolean;
     try {
-      handled = side.onRest(req, res, rest, query);
+      // Market metadata does not start the replay clock (ccxt loads markets before it subscribes).
+      handled = side.onMetadataRest?.(req, res, rest, query) ?? false;
+      if (!handled) {
+        ctx.clientActive();
+        handled = side.onRest(req, res, rest, query);
+      }
     } catch (e) {
       const why = handlerFailed(`${exchange} REST ${quotedText(rest)}`, e);
       if (!res.headersSent) {
@@ -335,7 +355,7 @@ export async function startExchangeSim(opts: ExchangeSimOptions): Promise<Exchan
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload });
   server.on('upgrade', (req, socket, head) => {
     const target = splitUrl(req.url);
-    const side = target ? sides.get(target.exchange) : undefined;
+    const side = target ? sideFor(target.exchange, target.rest, target.query) : undefined;
     if (!target || !side || !side.acceptsWebSocket(target.rest) || closing) {
       if (!target) counters.requestsRefused++;
       socket.on('error', () => {});

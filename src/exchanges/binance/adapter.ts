@@ -27,7 +27,13 @@ function binanceAdapter(id: BinanceExchange): ExchangeAdapter {
       // The server pings; the ws library answers. No client heartbeat.
       bookSync: (host) => new BinanceBookSync(id, host),
     },
-    sim: { frames: binanceFrames, createServer: (ctx, opts) => new BinanceSimServer(id, ctx, { pingMs: opts.binancePingMs }) },
+    sim: {
+      frames: binanceFrames,
+      createServer: (ctx, opts) => new BinanceSimServer(id, ctx, { pingMs: opts.binancePingMs }),
+      // Spot is also served under /stream.binance.com: ccxt tells spot streams from futures ones by "/stream"
+      // in the URL (the real host's name), so a ccxt spot client needs a URL holding it.
+      ...(id === 'binance-spot' ? { sharedHost: { name: 'stream.binance.com', claims: () => true } } : {}),
+    },
   };
 }
 

@@ -23,6 +23,7 @@ import { decimalText, exchMs, type EventMessage } from '../kit/sim-frames.js';
 import { binanceStreamKey, binanceStreamOfPayload } from './frames.js';
 import { EventKind, Flag } from '../../data/types.js';
 import type { BinanceExchange } from './markets.js';
+import { binanceExchangeInfo, binanceMetadataRequest } from './sim-metadata.js';
 
 interface Sub {
   conn: SimClient;
@@ -100,7 +101,9 @@ export class BinanceSimServer implements SimExchangeServer {
     const st: ConnState = { combined: p === '/stream', subs: new Map(), pingTimer: null, unansweredPings: 0 };
     this.conns.set(conn, st);
     const names = p === '/stream' ? (query.get('streams') ?? '').split('/') : p.slice(4).split('/');
-    const initial = names.filter((n) => n.length > 0);
+    // Binance accepts any /ws/<anything> (a listen key, or a client's own tag: ccxt opens /ws/0, /ws/1 and
+    // then SUBSCRIBEs); only segments that are stream names subscribe.
+    const initial = names.filter((n) => n.length > 0 && (p === '/stream' || validStreamName(n)));
     const bad = initial.find((n) => !validStreamName(n));
     if (bad !== undefined || initial.length > MAX_STREAMS) {
       // Binance refuses the handshake for an invalid stream list; the closest a WebSocket can do here.
@@ -425,17 +428,25 @@ export class BinanceSimServer implements SimExchangeServer {
     return this.exchange === 'binance-spot' ? '/api/v3' : this.exchange === 'binance-usdm' ? '/fapi/v1' : '/dapi/v1';
   }
 
+  /** ping, time and exchangeInfo (sim-metadata.ts); server time is the replay clock. */
+  onMetadataRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+    if (req.method !== 'GET') return false;
+    const m = binanceMetadataRequest(this.exchange, path, query);
+    if (m === null) return false;
+    if ('error' in m) this.json(res, 400, JSON.stringify({ code: -1100, msg: m.error }), 1);
+    else if (m.kind === 'ping') this.json(res, 200, '{}', 1);
+    else if (m.kind === 'time') this.json(res, 200, JSON.stringify({ serverTime: this.ctx.nowMs() }), 1);
+    else {
+      const symbols = this.ctx.streams.filter((s) => s.exchange === this.exchange).map((s) => s.symbol.toUpperCase());
+      const r = binanceExchangeInfo(this.exchange, symbols, m.symbols, this.ctx.nowMs());
+      this.json(res, r.status, r.body, this.futures ? 1 : 20);
+    }
+    return true;
+  }
+
   onRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
     const prefix = this.apiPrefix;
     if (req.method !== 'GET') return false;
-    if (path === `${prefix}/ping`) {
-      this.json(res, 200, '{}', 1);
-      return true;
-    }
-    if (path === `${prefix}/time`) {
-      this.json(res, 200, JSON.stringify({ serverTime: this.ctx.nowMs() }), 1);
-      return true;
-    }
     if (path !== `${prefix}/depth`) return false;
     this.depthSnapshot(res, query).catch((e: unknown) => {
       // The request waited for the book; the shared server's catch no longer covers it.

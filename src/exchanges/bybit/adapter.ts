@@ -1,4 +1,5 @@
-// The Bybit v5 adapters: spot and linear (USDT/USDC contracts) share the protocol on separate paths.
+// The Bybit v5 adapters: spot and linear (USDT/USDC contracts) share the protocol and one host (the category
+// in the path or query); the simulator serves them under /bybit and, each alone, under /bybit-spot, /bybit-linear.
 import type { ExchangeAdapter } from '../kit/adapter.js';
 import { ResubscribeBookSync } from '../kit/resubscribe-sync.js';
 import { BYBIT_FEES, BYBIT_RATE_LIMITS, bybitContractSpec } from './contracts.js';
@@ -44,7 +45,12 @@ function bybitAdapter(market: BybitMarket): ExchangeAdapter {
           },
         }),
     },
-    sim: { frames: bybitFrames, createServer: (ctx) => new BybitSimServer(id, ctx) },
+    sim: {
+      frames: bybitFrames,
+      createServer: (ctx) => new BybitSimServer(id, ctx),
+      // One host for every category, as api.bybit.com / stream.bybit.com: the category is in the path or query.
+      sharedHost: { name: 'bybit', claims: (path, query) => path === `/v5/public/${market}` || query.get('category') === market },
+    },
   };
 }
 

@@ -17,6 +17,7 @@ import { decimalText, exchMs, type EventMessage, type EventRow } from '../kit/si
 import { EventKind, Flag } from '../../data/types.js';
 import { isObject, shown } from '../kit/json.js';
 import { splitTopic } from './messages.js';
+import { bybitMetadata, bybitTimeBody } from './sim-metadata.js';
 
 type Category = 'spot' | 'linear';
 
@@ -427,6 +428,18 @@ export class BybitSimServer implements SimExchangeServer {
       default:
         return; // gaps and disconnects: the book's next message is a snapshot
     }
+  }
+
+  /** instruments-info and time (sim-metadata.ts); time is the replay clock. */
+  onMetadataRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+    if (req.method !== 'GET') return false;
+    const now = this.ctx.nowMs();
+    const symbols = this.ctx.streams.filter((s) => s.exchange === this.exchange).map((s) => s.symbol.toUpperCase());
+    const m = bybitMetadata(this.category, path, query, symbols, now);
+    if (m === null) return false;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(m.kind === 'time' ? bybitTimeBody(now) : JSON.stringify(m.body));
+    return true;
   }
 
   onRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {

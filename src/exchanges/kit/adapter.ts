@@ -34,6 +34,13 @@ export interface SimAdapter {
   /** Which dataset channel a recorded frame replays. */
   readonly frames: FrameClassifier;
   createServer(ctx: SimContext, opts: { binancePingMs?: number }): SimExchangeServer;
+  /**
+   * One more path prefix the simulator serves this exchange under (/<name>): a host it shares with others as
+   * the real exchange does (Bybit: spot and linear on one host, the category in the path or query), or the
+   * real host's name where clients read it from the URL. A request there goes to the first served exchange
+   * of that name that claims it, else to the first served one.
+   */
+  readonly sharedHost?: { name: string; claims(path: string, query: URLSearchParams): boolean };
 }
 
 /** How capture formats name this exchange: the importers find exchanges by these. */

@@ -95,6 +95,11 @@ export interface SimExchangeServer {
   /** A frame from the client. */
   onClientMessage(conn: SimClient, text: string): void;
   onClose(conn: SimClient): void;
+  /**
+   * Market metadata (instruments, server time, ping): answered before `onRest` and without starting the replay
+   * clock, so a client loading markets does not consume the dataset before it subscribes. False: not metadata.
+   */
+  onMetadataRest?(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean;
   /** A REST request below /<exchange>; false if the path is not one the simulator serves (404). */
   onRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean;
   /** A recorded frame reached its time: send it to the subscribers. */

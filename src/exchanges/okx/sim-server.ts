@@ -20,6 +20,7 @@ import { EventKind, Flag } from '../../data/types.js';
 import { isObject } from '../kit/json.js';
 import { OkxBook } from './book.js';
 import { okxChecksum } from './checksum.js';
+import { okxMetadata } from './sim-metadata.js';
 
 interface Sub {
   conn: SimClient;
@@ -287,6 +288,17 @@ export class OkxSimServer implements SimExchangeServer {
       default:
         return; // gaps and disconnects: the book's next message is a snapshot
     }
+  }
+
+  /** instruments and time (sim-metadata.ts); time is the replay clock. */
+  onMetadataRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+    if (req.method !== 'GET') return false;
+    const instIds = this.ctx.streams.filter((s) => s.exchange === 'okx').map((s) => s.symbol.toUpperCase());
+    const m = okxMetadata(path, query, instIds, this.ctx.nowMs());
+    if (m === null) return false;
+    res.writeHead(m.status, { 'Content-Type': 'application/json' });
+    res.end(m.body);
+    return true;
   }
 
   onRest(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
