@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { tableFromIPC } from 'apache-arrow';
 import { openDataset } from '../data/reader.js';
 import { formatDurationNs } from '../data/time.js';
+import type { FillRule } from '../simulation/matching.js';
 import { auditRun, type AuditFill, type AuditReport, type AuditVenue } from '../audit/audit.js';
 
 /** What `replay --out` writes to run.json: enough to find the run's market data again. */
@@ -19,6 +20,8 @@ export interface RunFile {
   latency: string;
   seed: number;
   queue: string;
+  /** How one print filled several resting orders (docs/matching.md); absent in runs written before it existed. */
+  fill_rule?: FillRule;
   markout_horizon_ms: number;
 }
 
