@@ -764,6 +764,22 @@ describe('the real-time touch: BBO rows and prints between depth messages (docs/
     expect(fills(late)).toEqual([[100, 0.5, 25 * MS]]);
   });
 
+  it('a post-only buy at or above a BBO ask the depth book does not show yet is rejected (it would have taken)', () => {
+    // Depth at 10 ms: bid 100, ask 102. The real-time quote at 12 ms: ask 101 x 0.3, a level the depth book lacks.
+    const dir = makeDataset([...snapshot(10 * MS, [[100, 5]], [[102, 1]]), ...bbo(12 * MS, [100, 5], [101, 0.3])]);
+    const { strategy, seen } = observer((ctx, n) => {
+      if (n !== 0) return;
+      ctx.submit({ venue: 0, side: BUY, type: 'limit', price: 101, size: 1, tif: 'POST_ONLY' });
+      ctx.submit({ venue: 0, side: BUY, type: 'limit', price: 100.5, size: 1, tif: 'POST_ONLY' });
+    });
+    const r = replay(dir, strategy, { latency: { feed: '0', order: '5ms', response: '0' } });
+    expect(seen.filter((x) => x.what === 'update').map((x) => [x.update!.orderId, x.update!.status, x.update!.reason, x.update!.exchangeTimeNs / MS])).toEqual([
+      [1, 'rejected', 'post_only_would_take', 15],
+      [2, 'accepted', undefined, 15],
+    ]);
+    expect(r.fills).toEqual([]);
+  });
+
   describe("the strategy's book: BBO rows and prints reach it with the feed latency, one message at a time", () => {
     const SPOT_STREAM: StreamInfo = { exchange: 'binance-spot', market: 'spot', symbol: 'BTCUSDT' };
     const SPOT = { exchange: 'binance-spot', symbol: 'BTCUSDT' };

@@ -60,7 +60,10 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const sec = (ns: number) => `${(ns / 1e9).toFixed(3)} s`;
 
 export function formatAudit(run: RunFile, r: AuditReport): string {
-  const lines = [`audit: ${run.strategy} on ${run.dataset} at latency ${run.latency}, ${r.fills} fill(s); PnL of a fill = side × size × (mid ${run.markout_horizon_ms}ms later − price)`];
+  const lines = [
+    `audit: ${run.strategy} on ${run.dataset} at latency ${run.latency}${run.fill_rule ? `, fill rule ${run.fill_rule}` : ''}, ${r.fills} fill(s); PnL of a fill = side × size × (mid ${run.markout_horizon_ms}ms later − price)`,
+    `  recorder clock: ${r.recorder_clock ?? 'none (no row carries an exchange time)'}`,
+  ];
   for (const v of r.venues) {
     lines.push(
       `  ${v.venue} (exchange-time resolution ${formatDurationNs(v.resolution_ns)}; ${v.bbo_rows} BBO quotes)`,

@@ -212,7 +212,7 @@ export class SimulatedVenue {
       const market = spec.type === 'market';
       const side = spec.side;
       const limit = market ? (side > 0 ? Infinity : -Infinity) : spec.price;
-      if (spec.tif === 'POST_ONLY' && this.available(side, limit, 0) > 0) return this.rejectNew(spec, 'post_only_would_take', atNs);
+      if (spec.tif === 'POST_ONLY' && this.wouldTake(side, limit)) return this.rejectNew(spec, 'post_only_would_take', atNs);
       const o: Order = {
         id: spec.orderId,
         side,
@@ -269,7 +269,7 @@ export class SimulatedVenue {
       if (!(Number.isFinite(price) && price > 0 && Number.isFinite(size) && size - o.filled > size * REL_EPS)) {
         return this.send(o, 'modify_rejected', undefined, 'invalid_order', atNs);
       }
-      if (o.tif === 'POST_ONLY' && this.available(o.side, price, 0) > 0) {
+      if (o.tif === 'POST_ONLY' && this.wouldTake(o.side, price)) {
         return this.send(o, 'modify_rejected', undefined, 'post_only_would_take', atNs);
       }
       this.unrest(o);
@@ -440,6 +440,18 @@ export class SimulatedVenue {
       if (sum > upTo) break;
     }
     return sum;
+  }
+
+  /**
+   * Whether an order of `side` at `limit` would take liquidity on arrival: some opposite level crosses it
+   * with size the strategy has not taken, or the real-time quote (a BBO newer than the depth book, see
+   * BookSideView.quotePrice) is at or through it although the depth book does not show that level yet.
+   */
+  private wouldTake(side: OrderSide, limit: number): boolean {
+    if (this.available(side, limit, 0) > 0) return true;
+    const levels = side > 0 ? this.book.asks : this.book.bids;
+    const q = levels.quotePrice ? levels.quotePrice() : NaN;
+    return side > 0 ? q <= limit : q >= limit;
   }
 
   /** Walk the opposite side from its best level, filling `o` as taker at each level's price. */
