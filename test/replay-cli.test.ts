@@ -45,8 +45,11 @@ describe('latencylab replay', () => {
       latency: '1ms',
       seed: 1,
       queue: 'risk-averse',
+      fill_rule: 'conservative',
       markout_horizon_ms: 1000,
     });
+    expect(summary.fill_rule).toBe('conservative');
+    expect(r.stdout).toContain('queue risk-averse; fill rule conservative; seed 1');
   });
 
   it('--audit prints the audit after the summary, and needs --out', () => {
@@ -55,7 +58,7 @@ describe('latencylab replay', () => {
     expect(r.status).toBe(0);
     const at = r.stdout.indexOf('audit: market-maker');
     expect(at).toBeGreaterThan(r.stdout.indexOf('accounting reconciles with the fills: yes'));
-    expect(r.stdout.slice(at)).toContain('maker fills 109: 0 unsupported (0.0%), PnL 0.0000');
+    expect(r.stdout.slice(at)).toContain('maker fills 190: 0 unsupported (0.0%), PnL 0.0000');
     const bad = cli('replay', '--strategy', 'market-maker', '--audit');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--audit needs --out <dir>');
@@ -69,6 +72,19 @@ describe('latencylab replay', () => {
     const eth = JSON.parse(cli('replay', '--strategy', 'market-maker', '--param', 'symbol=ETHUSDT', '--param', 'size=0.1', '--param', 'maxInventory=0.5', '--json').stdout);
     expect(eth.venues).toEqual(['binance-usdm ETHUSDT']);
     expect(eth.fills).toBeGreaterThan(0);
+  });
+
+  it('--fill-rule optimistic is recorded in run.json and the summary, and changes the market maker\'s fills (1 ms: 190 -> 134)', () => {
+    const out = path.join(tempDir(), 'run');
+    const r = cli('replay', '--strategy', 'market-maker', '--latency', '1ms', '--fill-rule', 'optimistic', '--out', out, '--json');
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.fill_rule).toBe('optimistic');
+    expect(s.fills).toBe(134);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).fill_rule).toBe('optimistic');
+    const bad = cli('replay', '--strategy', 'market-maker', '--fill-rule', 'hftbacktest');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--fill-rule must be one of conservative, optimistic, got "hftbacktest"');
   });
 
   it('--venue-latency sets one venue\'s legs over the run-wide ones', () => {
