@@ -817,14 +817,15 @@ describe('the real-time touch: BBO rows and prints between depth messages (docs/
 
     it('1 ms feed latency: the stale depth touch until 13 ms, the BBO from 13 ms, the print from 16 ms, depth again from 21 ms', () => {
       const dir = makeDataset(rows, [SPOT_STREAM]);
-      const { strategy, seen } = probe([12.999, 15.999, 20.999]);
+      const { strategy, seen } = probe([12.999, 13, 15.999, 20.999]);
       replay(dir, strategy, { latency: { feed: '1ms', order: '0', response: '0' } }, [SPOT]);
       expect(seen).toEqual([
         ['book', 11, 100, 5, 101, 1, 2, 3],
         // before the BBO message reaches the strategy: the depth book's touch
         ['timer', 12.999, 100, 5, 101, 1, 2, 3],
-        // the BBO message (one delivery, one onBook): bid 100 and ask 101 hidden, the touch sizes are the BBO's
-        ['book', 13, 99, 2, 102, 0.4, 1, 2],
+        // the BBO message, delivered at 13 ms (before a timer of the same time; no callback of its own): bid 100
+        // and ask 101 hidden, the touch sizes are the BBO's
+        ['timer', 13, 99, 2, 102, 0.4, 1, 2],
         ['timer', 15.999, 99, 2, 102, 0.4, 1, 2],
         // a buy print at 103: every ask below 103 was gone (and the 102 size cap with it)
         ['trade', 16, 99, 2, 103, 5, 1, 1],
@@ -836,22 +837,23 @@ describe('the real-time touch: BBO rows and prints between depth messages (docs/
 
     it('the same data at 0 feed latency: the strategy sees the BBO at 12 ms', () => {
       const dir = makeDataset(rows, [SPOT_STREAM]);
-      const { strategy, seen } = probe([]);
+      const { strategy, seen } = probe([11.999, 12]);
       replay(dir, strategy, { latency: { feed: '0', order: '0', response: '0' } }, [SPOT]);
       expect(seen.map((x) => x.slice(0, 6))).toEqual([
         ['book', 10, 100, 5, 101, 1],
-        ['book', 12, 99, 2, 102, 0.4],
+        ['timer', 11.999, 100, 5, 101, 1],
+        ['timer', 12, 99, 2, 102, 0.4],
         ['trade', 15, 99, 2, 103, 5],
         ['book', 20, 100, 5, 101, 1],
       ]);
     });
 
     it('a taker pricing off the touch it sees: a buy IOC at the best ask at 13 ms is priced 102 (not the stale 101) and takes the 0.4 there', () => {
+      // (a timer: a BBO message calls no callback of its own)
       const dir = makeDataset(rows, [SPOT_STREAM]);
       const strategy: Strategy = {
-        onBook(ctx) {
-          if (ctx.now() === 13 * MS) ctx.submit({ venue: 0, side: BUY, type: 'limit', price: ctx.book(0).bestAsk(), size: 1, tif: 'IOC' });
-        },
+        onStart: (ctx) => void ctx.setTimer(13 * MS),
+        onTimer: (ctx) => void ctx.submit({ venue: 0, side: BUY, type: 'limit', price: ctx.book(0).bestAsk(), size: 1, tif: 'IOC' }),
       };
       const r = replay(dir, strategy, { latency: { feed: '1ms', order: '1ms', response: '0' } }, [SPOT]);
       expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs / MS])).toEqual([[102, 0.4, 14]]);

@@ -10,8 +10,11 @@
 //
 // The strategy's book is its depth book under the same real-time touch as the exchange side's
 // (book/touch-overlay.ts, docs/matching.md "Real-time touch"): a BBO message or a print that reaches the
-// strategy constrains the touch it sees until the next depth message reaches it. A BBO message is a book
-// change (onBook); a print is heard through onTrade, after it constrained the touch.
+// strategy constrains the touch it sees until the next depth message reaches it. A print is heard through
+// onTrade, after it constrained the touch. A BBO message calls nothing: ctx.book shows it from its delivery on,
+// in every later callback (another venue's book, a trade, a response, a timer). A callback per BBO message
+// would be a subscription the Strategy API does not offer yet; onBook for it made the market maker send 50%
+// more orders and the replay 1.7x slower (docs/replay.md, "The strategy's view").
 //
 // Hot path (run): no allocation per row; see exchange-timeline.ts for why bounds travel in typed arrays.
 import { Applied, BookState, StreamBook } from '../book/stream-book.js';
@@ -200,9 +203,8 @@ export class StrategyTimeline {
           strategy.onTrade(ctx, tv);
         }
       } else if (kind === K_BBO) {
+        // No callback of its own (see the top): the strategy reads the new touch from its next callback on.
         touch.bbo(c.side[r]!, c.price[r]!, c.size[r]!);
-        // A complete BBO message changed the touch the strategy sees.
-        if (c.flags[r]! & F_MESSAGE_END && sb.state === VALID && onBook) onBook.call(strategy, ctx, v);
       } else {
         // A depth message: the depth book is the truth again.
         touch.reset();
