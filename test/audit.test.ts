@@ -185,11 +185,11 @@ describe('latencylab audit on the bundled dataset (1 ms)', () => {
     if (stale) execFileSync('npx', ['tsc', '-p', ROOT], { cwd: ROOT, stdio: 'ignore' });
   });
 
-  it('perp-leads-spot: none of its 50 spot taker fills is at a price the quote had left (25 of 57 before the real-time touch)', () => {
+  it('perp-leads-spot: none of its 40 spot taker fills is at a price the quote had left (25 of 57 before the real-time touch)', () => {
     const out = tempDir('latencylab-audit-pls-');
     const r = cli('replay', '--dataset', 'datasets/binance-2024-08-08', '--strategy', 'perp-leads-spot', '--latency', '1ms', '--out', out, '--audit');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('taker fills 50 (50 with a quote before and after): 0 questionable (0.0%), PnL 0.0000');
+    expect(r.stdout).toContain('taker fills 40 (40 with a quote before and after): 0 questionable (0.0%), PnL 0.0000');
     const run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(run.venues).toEqual([
       { exchange: 'binance-spot', symbol: 'BTCUSDT' },
@@ -199,7 +199,7 @@ describe('latencylab audit on the bundled dataset (1 ms)', () => {
     const j = cli('audit', out, '--json', '--examples', '2');
     expect(j.code).toBe(0);
     const a = JSON.parse(j.stdout);
-    expect(a.fills).toBe(50);
+    expect(a.fills).toBe(40);
     expect(a.questionable_taker).toBe(0);
     expect(a.unsupported_maker).toBe(0);
     expect(a.flagged_pnl).toBe(0);
@@ -209,12 +209,12 @@ describe('latencylab audit on the bundled dataset (1 ms)', () => {
     expect(cli('audit', out, '--strict').code).toBe(0);
   }, 60_000);
 
-  it('market-maker: 190 maker fills, none unsupported (2 before post-only orders saw the real-time quote)', () => {
+  it('market-maker: 180 maker fills, none unsupported', () => {
     const out = tempDir('latencylab-audit-mm-');
     expect(cli('replay', '--dataset', 'datasets/binance-2024-08-08', '--strategy', 'market-maker', '--latency', '1ms', '--out', out).code).toBe(0);
     const r = cli('audit', out, '--strict');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('maker fills 190: 0 unsupported (0.0%), PnL 0.0000');
+    expect(r.stdout).toContain('maker fills 180: 0 unsupported (0.0%), PnL 0.0000');
   }, 60_000);
 
   it('--strict exits 1 on a run with a questionable taker fill or an unsupported maker fill, 0 on a clean one', () => {

@@ -58,7 +58,7 @@ describe('latencylab replay', () => {
     expect(r.status).toBe(0);
     const at = r.stdout.indexOf('audit: market-maker');
     expect(at).toBeGreaterThan(r.stdout.indexOf('accounting reconciles with the fills: yes'));
-    expect(r.stdout.slice(at)).toContain('maker fills 190: 0 unsupported (0.0%), PnL 0.0000');
+    expect(r.stdout.slice(at)).toContain('maker fills 180: 0 unsupported (0.0%), PnL 0.0000');
     const bad = cli('replay', '--strategy', 'market-maker', '--audit');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--audit needs --out <dir>');
@@ -74,13 +74,13 @@ describe('latencylab replay', () => {
     expect(eth.fills).toBeGreaterThan(0);
   });
 
-  it('--fill-rule optimistic is recorded in run.json and the summary, and changes the market maker\'s fills (1 ms: 190 -> 134)', () => {
+  it('--fill-rule optimistic is recorded in run.json and the summary, and changes the market maker\'s fills (1 ms: 180 -> 105)', () => {
     const out = path.join(tempDir(), 'run');
     const r = cli('replay', '--strategy', 'market-maker', '--latency', '1ms', '--fill-rule', 'optimistic', '--out', out, '--json');
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.fill_rule).toBe('optimistic');
-    expect(s.fills).toBe(134);
+    expect(s.fills).toBe(105);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).fill_rule).toBe('optimistic');
     const bad = cli('replay', '--strategy', 'market-maker', '--fill-rule', 'hftbacktest');
     expect(bad.status).not.toBe(0);

@@ -642,7 +642,7 @@ describe('the built-in strategies on the bundled capture', () => {
     it('market-maker at 1 ms, run twice: the same fills, orders and summary', async () => {
       const a = await session.runOnce(opts('market-maker', { latency: '1ms' }));
       const b = await session.runOnce(opts('market-maker', { latency: '1ms' }));
-      expect(a.result.fills.length).toBe(190);
+      expect(a.result.fills.length).toBe(180);
       expect(b.result.fills).toEqual(a.result.fills);
       expect(b.result.orders).toEqual(a.result.orders);
       expect(b.result.equity).toEqual(a.result.equity);
@@ -699,8 +699,8 @@ describe('the built-in strategies on the bundled capture', () => {
     it('perp-leads-spot: gross PnL at 0 ms beats 50 ms', async () => {
       const fast = await session.runOnce(opts('perp-leads-spot', { latency: '0' }));
       const slow = await session.runOnce(opts('perp-leads-spot', { latency: '50ms' }));
-      expect(fast.summary.gross_pnl).toBe(1.714341);
-      expect(slow.summary.gross_pnl).toBe(-0.158468);
+      expect(fast.summary.gross_pnl).toBe(0.599185);
+      expect(slow.summary.gross_pnl).toBe(0.288478);
       expect(fast.summary.gross_pnl).toBeGreaterThan(slow.summary.gross_pnl);
     });
   });

@@ -270,8 +270,8 @@ describe('latencylab sweep', () => {
     expect(r.stdout).toContain('fill rule optimistic');
     const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(s.points.map((p: { summary: { fill_rule: string; fills: number } }) => [p.summary.fill_rule, p.summary.fills])).toEqual([
-      ['optimistic', 138],
-      ['optimistic', 134],
+      ['optimistic', 109],
+      ['optimistic', 105],
     ]);
     const bad = cli('sweep', '--dataset', DATASET, '--strategy', 'market-maker', '--latency', '0', '--fill-rule', 'nope', '--out', tempDir());
     expect(bad.code).not.toBe(0);
