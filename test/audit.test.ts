@@ -9,6 +9,7 @@ import { openDataset } from '../src/data/reader.js';
 import { EventKind, Flag } from '../src/data/types.js';
 import { NS_PER_S } from '../src/data/time.js';
 import { auditRun, type AuditFill } from '../src/audit/audit.js';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { tempDir } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -18,7 +19,8 @@ const MS = 1_000_000;
 /**
  * binance-usdm BTCUSDT, received 2 ms after its exchange time (the recorder's offset is 2 ms):
  * BBO 100/101 at 10 ms, 102/103 at 20 and 30 ms, a sell print at 99 at 41 ms, 100/101 at 50 ms.
- * binance-spot BTCUSDT: BBO rows without exchange time (local = exchange + 5 ms) and one trade giving the offset.
+ * binance-spot BTCUSDT: BBO rows without exchange time and one trade received 5 ms after its exchange time. One
+ * recorder received both: its clock offset is the lower envelope over every stream, 2 ms (not 5 ms for spot).
  */
 function dataset(): string {
   const dir = path.join(tempDir('latencylab-audit-'), 'ds');
@@ -41,7 +43,7 @@ function dataset(): string {
   bbo(usdm, 30, 102, 103);
   trade(usdm, 41, -1, 99); // at 41 ms: the times' resolution is 1 ms
   bbo(usdm, 50, 100, 101);
-  // spot: offset 5 ms from its trade; its quotes (no exchange time) land at local − 5 ms: 10 ms and 20 ms.
+  // spot: its quotes (no exchange time, local 15 and 25 ms) land at local − 2 ms: 13 ms and 23 ms.
   trade(spot, 1, 1, 200, 6);
   bbo(spot, 0, 200, 201, 15, Flag.NoExchangeTime);
   bbo(spot, 0, 200, 201, 25, Flag.NoExchangeTime);
@@ -81,7 +83,7 @@ describe('auditRun() on a hand-made dataset', () => {
     const v = r.venues[0]!;
     expect(v.venue).toBe('binance-usdm BTCUSDT');
     expect(v.resolution_ns).toBe(MS);
-    expect(v.bbo_offset_ns).toBe(2 * MS);
+    expect(r.recorder_clock).toBe('offset 2.000 ms → 2.000 ms, drift +0.00 ms/h (1 window of 10 s)');
     expect(v.bbo_rows).toBe(4);
     expect([v.taker_fills, v.taker_checked, v.questionable_taker]).toEqual([7, 6, 3]);
     expect(v.questionable_taker_share).toBe(3 / 7);
@@ -120,17 +122,55 @@ describe('auditRun() on a hand-made dataset', () => {
     expect(r.flagged_pnl).toBe(4.25);
   });
 
-  it('places quotes without an exchange time at local time − the recorder offset (min local − exchange time of the venue)', () => {
-    // spot quotes at 10 and 20 ms (local 15 and 25 − 5): a buy at 200 at 12 ms is below ask 201 before and after.
-    const r = auditRun(ds, venues, [fill(1, 1, 200, 1, false, 12, 201), fill(1, 1, 200, 1, false, 9, 201)]);
+  it("places quotes without an exchange time at local time − the recorder clock's offset (one model over every stream)", () => {
+    // spot quotes at 13 and 23 ms (local 15 and 25 − 2 ms, the usdm rows' offset): a buy at 200 at 14 ms is below
+    // ask 201 before and after; at 12 ms no quote was before it yet (with spot's own 5 ms offset it would be 10 ms).
+    const r = auditRun(ds, venues, [fill(1, 1, 200, 1, false, 14, 201), fill(1, 1, 200, 1, false, 12, 201)]);
     const v = r.venues[1]!;
-    expect(v.bbo_offset_ns).toBe(5 * MS);
     expect(v.bbo_rows).toBe(2);
     expect([v.taker_fills, v.taker_checked, v.questionable_taker]).toEqual([2, 1, 1]);
-    expect(v.taker_examples[0]!.before_ns).toBe(10 * MS);
-    expect(v.taker_examples[0]!.after_ns).toBe(20 * MS);
+    expect(v.taker_examples[0]!.before_ns).toBe(13 * MS);
+    expect(v.taker_examples[0]!.after_ns).toBe(23 * MS);
   });
 });
+
+/** A run folder made by hand over the hand-made dataset: run.json, orders.arrow and fills.arrow as replay --out writes them. */
+function handMadeRun(fills: AuditFill[]): string {
+  const out = tempDir('latencylab-audit-run-');
+  const ds = dataset();
+  const abs = (rel: number) => T0 + BigInt(rel);
+  const ids = Int32Array.from(fills.map((_, i) => i + 1));
+  const orders = tableFromArrays({ order_id: ids, arrived_ts_ns: BigInt64Array.from(fills.map((f) => abs(f.orderArrivedNs))) });
+  const table = tableFromArrays({
+    order_id: ids,
+    venue: Uint8Array.from(fills.map((f) => f.venue)),
+    side: Int8Array.from(fills.map((f) => f.side)),
+    price: Float64Array.from(fills.map((f) => f.price)),
+    size: Float64Array.from(fills.map((f) => f.size)),
+    maker: fills.map((f) => f.maker),
+    exch_ts_ns: BigInt64Array.from(fills.map((f) => abs(f.exchNs))),
+    mid_after: Float64Array.from(fills.map((f) => f.midAfter)),
+  });
+  fs.writeFileSync(path.join(out, 'orders.arrow'), tableToIPC(orders, 'stream'));
+  fs.writeFileSync(path.join(out, 'fills.arrow'), tableToIPC(table, 'stream'));
+  const run = {
+    format: 'latencylab-run',
+    dataset: ds,
+    strategy: 'hand-made',
+    params: {},
+    venues: [
+      { exchange: 'binance-usdm', symbol: 'BTCUSDT' },
+      { exchange: 'binance-spot', symbol: 'BTCUSDT' },
+    ],
+    latency: '1ms',
+    seed: 1,
+    queue: 'risk-averse',
+    fill_rule: 'optimistic',
+    markout_horizon_ms: 1000,
+  };
+  fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify(run));
+  return out;
+}
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/latencylab.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -145,11 +185,11 @@ describe('latencylab audit on the bundled dataset (1 ms)', () => {
     if (stale) execFileSync('npx', ['tsc', '-p', ROOT], { cwd: ROOT, stdio: 'ignore' });
   });
 
-  it('perp-leads-spot: none of its 33 spot taker fills is at a price the quote had left (25 of 57 before the real-time touch)', () => {
+  it('perp-leads-spot: none of its 40 spot taker fills is at a price the quote had left (25 of 57 before the real-time touch)', () => {
     const out = tempDir('latencylab-audit-pls-');
     const r = cli('replay', '--dataset', 'datasets/binance-2024-08-08', '--strategy', 'perp-leads-spot', '--latency', '1ms', '--out', out, '--audit');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('taker fills 33 (33 with a quote before and after): 0 questionable (0.0%), PnL 0.0000');
+    expect(r.stdout).toContain('taker fills 40 (40 with a quote before and after): 0 questionable (0.0%), PnL 0.0000');
     const run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(run.venues).toEqual([
       { exchange: 'binance-spot', symbol: 'BTCUSDT' },
@@ -159,7 +199,7 @@ describe('latencylab audit on the bundled dataset (1 ms)', () => {
     const j = cli('audit', out, '--json', '--examples', '2');
     expect(j.code).toBe(0);
     const a = JSON.parse(j.stdout);
-    expect(a.fills).toBe(33);
+    expect(a.fills).toBe(40);
     expect(a.questionable_taker).toBe(0);
     expect(a.unsupported_maker).toBe(0);
     expect(a.flagged_pnl).toBe(0);
@@ -169,12 +209,32 @@ describe('latencylab audit on the bundled dataset (1 ms)', () => {
     expect(cli('audit', out, '--strict').code).toBe(0);
   }, 60_000);
 
-  it('market-maker: 109 maker fills, none unsupported', () => {
+  it('market-maker: 180 maker fills, none unsupported', () => {
     const out = tempDir('latencylab-audit-mm-');
     expect(cli('replay', '--dataset', 'datasets/binance-2024-08-08', '--strategy', 'market-maker', '--latency', '1ms', '--out', out).code).toBe(0);
     const r = cli('audit', out, '--strict');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('maker fills 109: 0 unsupported (0.0%), PnL 0.0000');
+    expect(r.stdout).toContain('maker fills 180: 0 unsupported (0.0%), PnL 0.0000');
+  }, 60_000);
+
+  it('--strict exits 1 on a run with a questionable taker fill or an unsupported maker fill, 0 on a clean one', () => {
+    const questionable = handMadeRun([fill(0, 1, 101, 1, false, 25, 102), fill(0, 1, 103, 1, false, 25, 102)]);
+    const strict = cli('audit', questionable, '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('fill rule optimistic, 2 fill(s)');
+    expect(strict.stdout).toContain('recorder clock: offset 2.000 ms → 2.000 ms, drift +0.00 ms/h (1 window of 10 s)');
+    expect(strict.stdout).toContain('taker fills 2 (2 with a quote before and after): 1 questionable (50.0%), PnL 1.0000');
+    // without --strict the audit only reports
+    expect(cli('audit', questionable).code).toBe(0);
+    const unsupported = handMadeRun([fill(0, 1, 98, 1, true, 45, 100, 32)]);
+    const u = cli('audit', unsupported, '--strict', '--json');
+    expect(u.code).toBe(1);
+    expect(JSON.parse(u.stdout).unsupported_maker).toBe(1);
+    const clean = handMadeRun([fill(0, 1, 103, 1, false, 25, 102), fill(0, 1, 99.5, 1, true, 45, 100, 32)]);
+    const c = cli('audit', clean, '--strict');
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain('0 questionable (0.0%)');
+    expect(c.stdout).toContain('maker fills 1: 0 unsupported (0.0%)');
   }, 60_000);
 
   it('refuses a folder without run.json', () => {

@@ -3,7 +3,7 @@
 // Every number below is worked out by hand in the comments (docs/matching.md has the rules).
 import { describe, expect, it } from 'vitest';
 import { OrderBook } from '../src/book/order-book.js';
-import { SimulatedVenue, type ExchangeUpdate } from '../src/simulation/matching.js';
+import { parseFillRule, SimulatedVenue, type ExchangeUpdate, type FillRule } from '../src/simulation/matching.js';
 import { ProbabilisticQueue, RiskAverseQueue, parseQueueModel } from '../src/simulation/queue.js';
 import type { FeeModel, QueueModel, RateLimiter, SimOrderSpec } from '../src/simulation/types.js';
 import type { OrderSide, OrderType, TimeInForce } from '../src/strategy/api.js';
@@ -34,7 +34,7 @@ class WindowLimiter implements RateLimiter {
   }
 }
 
-function setup(opts: { queue?: QueueModel; limiter?: RateLimiter; contractValue?: number; inverse?: boolean } = {}) {
+function setup(opts: { queue?: QueueModel; limiter?: RateLimiter; contractValue?: number; inverse?: boolean; fillRule?: FillRule } = {}) {
   const book = new OrderBook();
   const events: ExchangeUpdate[] = [];
   const venue = new SimulatedVenue({
@@ -45,6 +45,7 @@ function setup(opts: { queue?: QueueModel; limiter?: RateLimiter; contractValue?
     rateLimiter: opts.limiter ?? unlimited,
     contractValue: opts.contractValue,
     inverse: opts.inverse,
+    fillRule: opts.fillRule,
     emit: (u) => events.push(u),
   });
   /** What the engine does for one book row: apply it, then tell the venue. */
@@ -65,7 +66,7 @@ function setup(opts: { queue?: QueueModel; limiter?: RateLimiter; contractValue?
 }
 
 /** A book: bids 99 x 3, 98 x 4; asks 100 x 1, 101 x 2, 102 x 5. */
-function standard(opts: { queue?: QueueModel; limiter?: RateLimiter } = {}) {
+function standard(opts: { queue?: QueueModel; limiter?: RateLimiter; fillRule?: FillRule } = {}) {
   const s = setup(opts);
   s.level(1, 98, 4);
   s.level(1, 99, 3);
@@ -321,7 +322,7 @@ describe('taker orders', () => {
 });
 
 describe('resting orders', () => {
-  it('a resting bid is filled whole, as maker at its own price, by a sell traded through it', () => {
+  it('a resting bid is filled as maker at its own price by a sell traded through it, up to the print size', () => {
     const s = standard();
     const id = s.order(1, 'limit', 99, 2);
     s.take();
@@ -329,12 +330,30 @@ describe('resting orders', () => {
     // A buy print never touches our bid (it trades against asks).
     s.venue.onTrade(98.5, 5, 1, 10);
     expect(s.take()).toEqual([]);
+    // The seller sold 0.1 at 98.5: it would have met our bid first, but it sold only 0.1.
+    s.venue.onTrade(98.5, 0.1, -1, 11);
+    let us = s.take();
+    expect(statuses(us)).toEqual(['partially_filled']);
+    expect(fillsOf(us)).toEqual([[99, 0.1, true]]);
+    expect(us[0]!.exchangeTimeNs).toBe(11);
+    expect(s.venue.remaining(id)).toBe(1.9);
+    s.venue.onTrade(98, 5, -1, 12);
+    us = s.take();
+    expect(statuses(us)).toEqual(['filled']);
+    expect(fillsOf(us)).toEqual([[99, 1.9, true]]);
+    expect(us[0]!.fill!.fee).toBeCloseTo(-99 * 1.9 * 0.0001, 15);
+    expect(s.venue.isOpen(id)).toBe(false);
+  });
+
+  it('optimistic fill rule: a sell traded through a resting bid fills it whole, whatever the print size', () => {
+    const s = standard({ fillRule: 'optimistic' });
+    const id = s.order(1, 'limit', 99, 2);
+    s.take();
     s.venue.onTrade(98.5, 0.1, -1, 11);
     const us = s.take();
     expect(statuses(us)).toEqual(['filled']);
     expect(fillsOf(us)).toEqual([[99, 2, true]]);
     expect(us[0]!.fill!.fee).toBeCloseTo(-99 * 2 * 0.0001, 15);
-    expect(us[0]!.exchangeTimeNs).toBe(11);
     expect(s.venue.isOpen(id)).toBe(false);
   });
 
@@ -365,11 +384,92 @@ describe('resting orders', () => {
     s.take();
     expect([s.venue.queueAhead(a), s.venue.queueAhead(b)]).toEqual([2, 0]);
     s.venue.onTrade(101, 2.25, 1, 5);
-    // 100.5 < 101: traded through, filled whole; 101: 2 ahead then 0.25 fills us.
+    // 100.5 < 101: traded through, the better price first: 1 of the 2.25; at 101, 1.25 reaches the queue of 2
+    // ahead of us: 0.75 left ahead, nothing for us.
+    expect(fillsOf(s.take())).toEqual([[100.5, 1, true]]);
+    expect(s.venue.queueAhead(a)).toBe(0.75);
+    s.venue.onTrade(101, 1, 1, 6); // 0.75 ahead, then 0.25 of ours
+    expect(fillsOf(s.take())).toEqual([[101, 0.25, true]]);
+  });
+
+  it('asks, optimistic rule: each order sees the whole print (100.5 filled whole, 2.25 at 101 fills 0.25 behind 2)', () => {
+    const s = standard({ fillRule: 'optimistic' });
+    s.order(-1, 'limit', 101, 1);
+    s.order(-1, 'limit', 100.5, 1);
+    s.take();
+    s.venue.onTrade(101, 2.25, 1, 5);
     expect(fillsOf(s.take())).toEqual([
-      [101, 0.25, true],
       [100.5, 1, true],
+      [101, 0.25, true],
     ]);
+  });
+
+  describe('one print, many resting orders (--fill-rule)', () => {
+    // A book with nothing resting at 99 and 98 (so no queue ahead of us there): bids 97 x 3; asks 100 x 1.
+    const empty = (fillRule?: FillRule) => {
+      const s = setup({ fillRule });
+      s.level(1, 97, 3);
+      s.level(-1, 100, 1);
+      return s;
+    };
+    const fillsById = (us: ExchangeUpdate[]) => us.filter((u) => u.fill).map((u) => [u.orderId, u.fill!.price, u.fill!.size, u.status]);
+
+    it('two buys of 1 at the same price, a sell print of 1.5 there: conservative 1 + 0.5 (time priority), optimistic 1 + 1', () => {
+      const c = empty();
+      const [a, b] = [c.order(1, 'limit', 99, 1), c.order(1, 'limit', 99, 1)];
+      c.take();
+      expect([c.venue.queueAhead(a), c.venue.queueAhead(b)]).toEqual([0, 0]);
+      c.venue.onTrade(99, 1.5, -1, 7);
+      expect(fillsById(c.take())).toEqual([
+        [a, 99, 1, 'filled'],
+        [b, 99, 0.5, 'partially_filled'],
+      ]);
+      const o = empty('optimistic');
+      const [oa, ob] = [o.order(1, 'limit', 99, 1), o.order(1, 'limit', 99, 1)];
+      o.take();
+      o.venue.onTrade(99, 1.5, -1, 7);
+      expect(fillsById(o.take())).toEqual([
+        [oa, 99, 1, 'filled'],
+        [ob, 99, 1, 'filled'],
+      ]);
+    });
+
+    it('buys of 1 at 98 (sent first) and 99, a sell print of 1.5 at 98: conservative 1 at 99 then 0.5 at 98 (price priority), optimistic 1 + 1', () => {
+      const c = empty();
+      const [lo, hi] = [c.order(1, 'limit', 98, 1), c.order(1, 'limit', 99, 1)];
+      c.take();
+      c.venue.onTrade(98, 1.5, -1, 7);
+      expect(fillsById(c.take())).toEqual([
+        [hi, 99, 1, 'filled'],
+        [lo, 98, 0.5, 'partially_filled'],
+      ]);
+      const o = empty('optimistic');
+      const [olo, ohi] = [o.order(1, 'limit', 98, 1), o.order(1, 'limit', 99, 1)];
+      o.take();
+      o.venue.onTrade(98, 1.5, -1, 7);
+      expect(fillsById(o.take())).toEqual([
+        [ohi, 99, 1, 'filled'],
+        [olo, 98, 1, 'filled'],
+      ]);
+    });
+
+    it('two buys of 1 at 99 and 98.5, a sell print of 1.5 through both at 98: conservative 1 at 99 + 0.5 at 98.5', () => {
+      const c = empty();
+      const [lo, hi] = [c.order(1, 'limit', 98.5, 1), c.order(1, 'limit', 99, 1)];
+      c.take();
+      c.venue.onTrade(98, 1.5, -1, 7);
+      expect(fillsById(c.take())).toEqual([
+        [hi, 99, 1, 'filled'],
+        [lo, 98.5, 0.5, 'partially_filled'],
+      ]);
+      expect(c.venue.remaining(lo)).toBe(0.5);
+    });
+
+    it('--fill-rule text: conservative and optimistic are the names; anything else is refused', () => {
+      expect(parseFillRule('conservative')).toBe('conservative');
+      expect(parseFillRule('optimistic')).toBe('optimistic');
+      expect(() => parseFillRule('hftbacktest')).toThrow('--fill-rule must be one of conservative, optimistic, got "hftbacktest"');
+    });
   });
 
   it("our own orders at one price fill FIFO: a trade's excess goes to the earlier order first", () => {

@@ -45,8 +45,11 @@ describe('latencylab replay', () => {
       latency: '1ms',
       seed: 1,
       queue: 'risk-averse',
+      fill_rule: 'conservative',
       markout_horizon_ms: 1000,
     });
+    expect(summary.fill_rule).toBe('conservative');
+    expect(r.stdout).toContain('queue risk-averse; fill rule conservative; seed 1');
   });
 
   it('--audit prints the audit after the summary, and needs --out', () => {
@@ -55,7 +58,7 @@ describe('latencylab replay', () => {
     expect(r.status).toBe(0);
     const at = r.stdout.indexOf('audit: market-maker');
     expect(at).toBeGreaterThan(r.stdout.indexOf('accounting reconciles with the fills: yes'));
-    expect(r.stdout.slice(at)).toContain('maker fills 109: 0 unsupported (0.0%), PnL 0.0000');
+    expect(r.stdout.slice(at)).toContain('maker fills 180: 0 unsupported (0.0%), PnL 0.0000');
     const bad = cli('replay', '--strategy', 'market-maker', '--audit');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--audit needs --out <dir>');
@@ -71,7 +74,20 @@ describe('latencylab replay', () => {
     expect(eth.fills).toBeGreaterThan(0);
   });
 
-  it('--venue-latency replaces the run-wide setting of the same name only (docs/replay.md)', () => {
+  it('--fill-rule optimistic is recorded in run.json and the summary, and changes the market maker\'s fills (1 ms: 180 -> 105)', () => {
+    const out = path.join(tempDir(), 'run');
+    const r = cli('replay', '--strategy', 'market-maker', '--latency', '1ms', '--fill-rule', 'optimistic', '--out', out, '--json');
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.fill_rule).toBe('optimistic');
+    expect(s.fills).toBe(105);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).fill_rule).toBe('optimistic');
+    const bad = cli('replay', '--strategy', 'market-maker', '--fill-rule', 'hftbacktest');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--fill-rule must be one of conservative, optimistic, got "hftbacktest"');
+  });
+
+    it('--venue-latency replaces the run-wide setting of the same name only (docs/replay.md)', () => {
     const j = JSON.parse(
       cli('replay', '--strategy', 'perp-leads-spot', '--latency', '5ms', '--feed-latency', 'recorded', '--venue-latency', 'binance-spot:latency=250us', '--venue-latency', 'binance-usdm:feed=1ms', '--json').stdout,
     );

@@ -642,7 +642,7 @@ describe('the built-in strategies on the bundled capture', () => {
     it('market-maker at 1 ms, run twice: the same fills, orders and summary', async () => {
       const a = await session.runOnce(opts('market-maker', { latency: '1ms' }));
       const b = await session.runOnce(opts('market-maker', { latency: '1ms' }));
-      expect(a.result.fills.length).toBe(109);
+      expect(a.result.fills.length).toBe(180);
       expect(b.result.fills).toEqual(a.result.fills);
       expect(b.result.orders).toEqual(a.result.orders);
       expect(b.result.equity).toEqual(a.result.equity);
@@ -699,8 +699,8 @@ describe('the built-in strategies on the bundled capture', () => {
     it('perp-leads-spot: gross PnL at 0 ms beats 50 ms', async () => {
       const fast = await session.runOnce(opts('perp-leads-spot', { latency: '0' }));
       const slow = await session.runOnce(opts('perp-leads-spot', { latency: '50ms' }));
-      expect(fast.summary.gross_pnl).toBe(0.742614);
-      expect(slow.summary.gross_pnl).toBe(0.193);
+      expect(fast.summary.gross_pnl).toBe(0.599185);
+      expect(slow.summary.gross_pnl).toBe(0.288478);
       expect(fast.summary.gross_pnl).toBeGreaterThan(slow.summary.gross_pnl);
     });
   });
@@ -762,5 +762,101 @@ describe('the real-time touch: BBO rows and prints between depth messages (docs/
     expect(fills(early)).toEqual([[99, 0.5, 15 * MS]]);
     const late = replay(dir, taker(-1, 0.5).strategy, { latency: { feed: '0', order: '15ms', response: '0' } });
     expect(fills(late)).toEqual([[100, 0.5, 25 * MS]]);
+  });
+
+  it('a post-only buy at or above a BBO ask the depth book does not show yet is rejected (it would have taken)', () => {
+    // Depth at 10 ms: bid 100, ask 102. The real-time quote at 12 ms: ask 101 x 0.3, a level the depth book lacks.
+    const dir = makeDataset([...snapshot(10 * MS, [[100, 5]], [[102, 1]]), ...bbo(12 * MS, [100, 5], [101, 0.3])]);
+    const { strategy, seen } = observer((ctx, n) => {
+      if (n !== 0) return;
+      ctx.submit({ venue: 0, side: BUY, type: 'limit', price: 101, size: 1, tif: 'POST_ONLY' });
+      ctx.submit({ venue: 0, side: BUY, type: 'limit', price: 100.5, size: 1, tif: 'POST_ONLY' });
+    });
+    const r = replay(dir, strategy, { latency: { feed: '0', order: '5ms', response: '0' } });
+    expect(seen.filter((x) => x.what === 'update').map((x) => [x.update!.orderId, x.update!.status, x.update!.reason, x.update!.exchangeTimeNs / MS])).toEqual([
+      [1, 'rejected', 'post_only_would_take', 15],
+      [2, 'accepted', undefined, 15],
+    ]);
+    expect(r.fills).toEqual([]);
+  });
+
+  describe("the strategy's book: BBO rows and prints reach it with the feed latency, one message at a time", () => {
+    const SPOT_STREAM: StreamInfo = { exchange: 'binance-spot', market: 'spot', symbol: 'BTCUSDT' };
+    const SPOT = { exchange: 'binance-spot', symbol: 'BTCUSDT' };
+    // Binance spot bookTicker: no exchange time; its effect time is its receive time in the exchange's clock
+    // (here local - 1 ms = t), its feed latency counts from there.
+    const spotBbo = (t: number, bid: [number, number], ask: [number, number]): Row[] => [
+      { t, kind: EventKind.BestBidOffer, side: 1, price: bid[0], size: bid[1], flags: Flag.NoExchangeTime },
+      { t, kind: EventKind.BestBidOffer, side: -1, price: ask[0], size: ask[1], flags: Flag.NoExchangeTime | Flag.MessageEnd },
+    ];
+    // Depth at 10 ms: bids 100 x 5, 99 x 5; asks 101 x 1, 102 x 1, 103 x 5. The real-time quote moves to
+    // 99 x 2 / 102 x 0.4 at 12 ms; a buy prints at 103 at 15 ms; the next depth message (ask 104) is at 20 ms.
+    const rows = [
+      ...snapshot(10 * MS, [[100, 5], [99, 5]], [[101, 1], [102, 1], [103, 5]]),
+      ...spotBbo(12 * MS, [99, 2], [102, 0.4]),
+      trade(15 * MS, 1, 103, 0.2),
+      level(20 * MS, -1, 104, 1),
+    ];
+    type Look = [string, number, number, number, number, number, number, number];
+    const probe = (probeAtMs: number[]) => {
+      const seen: Look[] = [];
+      const look = (ctx: Context, what: string) => {
+        const b = ctx.book(0);
+        seen.push([what, ctx.now() / MS, b.bestBid(), b.bidSize(), b.bestAsk(), b.askSize(), b.bidLevels(), b.askLevels()]);
+      };
+      const strategy: Strategy = {
+        onStart(ctx) {
+          for (const t of probeAtMs) ctx.setTimer(t * MS);
+        },
+        onBook: (ctx) => look(ctx, 'book'),
+        onTrade: (ctx) => look(ctx, 'trade'),
+        onTimer: (ctx) => look(ctx, 'timer'),
+      };
+      return { strategy, seen };
+    };
+
+    it('1 ms feed latency: the stale depth touch until 13 ms, the BBO from 13 ms, the print from 16 ms, depth again from 21 ms', () => {
+      const dir = makeDataset(rows, [SPOT_STREAM]);
+      const { strategy, seen } = probe([12.999, 13, 15.999, 20.999]);
+      replay(dir, strategy, { latency: { feed: '1ms', order: '0', response: '0' } }, [SPOT]);
+      expect(seen).toEqual([
+        ['book', 11, 100, 5, 101, 1, 2, 3],
+        // before the BBO message reaches the strategy: the depth book's touch
+        ['timer', 12.999, 100, 5, 101, 1, 2, 3],
+        // the BBO message, delivered at 13 ms (before a timer of the same time; no callback of its own): bid 100
+        // and ask 101 hidden, the touch sizes are the BBO's
+        ['timer', 13, 99, 2, 102, 0.4, 1, 2],
+        ['timer', 15.999, 99, 2, 102, 0.4, 1, 2],
+        // a buy print at 103: every ask below 103 was gone (and the 102 size cap with it)
+        ['trade', 16, 99, 2, 103, 5, 1, 1],
+        ['timer', 20.999, 99, 2, 103, 5, 1, 1],
+        // the next depth message: the depth book is the truth again (the spot diff did not repeat 100 or 101)
+        ['book', 21, 100, 5, 101, 1, 2, 4],
+      ]);
+    });
+
+    it('the same data at 0 feed latency: the strategy sees the BBO at 12 ms', () => {
+      const dir = makeDataset(rows, [SPOT_STREAM]);
+      const { strategy, seen } = probe([11.999, 12]);
+      replay(dir, strategy, { latency: { feed: '0', order: '0', response: '0' } }, [SPOT]);
+      expect(seen.map((x) => x.slice(0, 6))).toEqual([
+        ['book', 10, 100, 5, 101, 1],
+        ['timer', 11.999, 100, 5, 101, 1],
+        ['timer', 12, 99, 2, 102, 0.4],
+        ['trade', 15, 99, 2, 103, 5],
+        ['book', 20, 100, 5, 101, 1],
+      ]);
+    });
+
+    it('a taker pricing off the touch it sees: a buy IOC at the best ask at 13 ms is priced 102 (not the stale 101) and takes the 0.4 there', () => {
+      // (a timer: a BBO message calls no callback of its own)
+      const dir = makeDataset(rows, [SPOT_STREAM]);
+      const strategy: Strategy = {
+        onStart: (ctx) => void ctx.setTimer(13 * MS),
+        onTimer: (ctx) => void ctx.submit({ venue: 0, side: BUY, type: 'limit', price: ctx.book(0).bestAsk(), size: 1, tif: 'IOC' }),
+      };
+      const r = replay(dir, strategy, { latency: { feed: '1ms', order: '1ms', response: '0' } }, [SPOT]);
+      expect(r.fills.map((f) => [f.price, f.size, f.exchangeTimeNs / MS])).toEqual([[102, 0.4, 14]]);
+    });
   });
 });

@@ -125,6 +125,7 @@ describe('latencylab sweep', () => {
       expect(p.summary.params.fast).toBe(i < 2 ? 5 : 10);
       expect(p.summary.seed).toBe(1);
       expect(p.summary.queue_model).toBe('risk-averse');
+      expect(p.summary.fill_rule).toBe('conservative');
       expect(p.summary.currency).toBe('USDT');
       expect(p.summary.reconciled).toBe(true);
       expect(p.summary.latency).toEqual([`binance-usdm BTCUSDT: feed ${p.latency}, order ${p.latency}, response ${p.latency}`]);
@@ -260,6 +261,21 @@ describe('latencylab sweep', () => {
     expect(html).toContain('<td>Exchange-time resolution</td><td>binance-usdm BTCUSDT: 1ms</td>');
     const j = JSON.parse(cli(...args, '--out', tempDir('latencylab-sweep-res-json-'), '--json').stdout);
     expect(j.resolution_warnings).toEqual(s.resolution_warnings);
+  });
+
+  it('--fill-rule optimistic reaches every point (workers run it too), and a bad rule fails before any work', () => {
+    const out = tempDir('latencylab-sweep-fill-');
+    const r = cli('sweep', '--dataset', DATASET, '--strategy', 'market-maker', '--latency', '0,1ms', '--fill-rule', 'optimistic', '--workers', '2', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('fill rule optimistic');
+    const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(s.points.map((p: { summary: { fill_rule: string; fills: number } }) => [p.summary.fill_rule, p.summary.fills])).toEqual([
+      ['optimistic', 109],
+      ['optimistic', 105],
+    ]);
+    const bad = cli('sweep', '--dataset', DATASET, '--strategy', 'market-maker', '--latency', '0', '--fill-rule', 'nope', '--out', tempDir());
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--fill-rule must be one of conservative, optimistic, got "nope"');
   });
 
   it('fixes a leg given on its own and says which legs vary', () => {

@@ -76,4 +76,22 @@ describe('TouchOverlay', () => {
     // The underlying book was never changed.
     expect(b.bids.levels()).toEqual([[100, 1], [99, 2], [98, 3]]);
   });
+
+  it('quotePrice: the BBO price since the last depth message, even better than every depth level; a print past it or reset() clears it', () => {
+    const o = new TouchOverlay(book());
+    expect(o.asks.quotePrice()).toBeNaN();
+    // The depth book lags: its best ask is 101, the real-time quote says 100.5 with 0.3.
+    o.bbo(-1, 100.5, 0.3);
+    expect(o.asks.quotePrice()).toBe(100.5);
+    // No level is added: the touch shows what the depth book has.
+    expect(levels(o.asks)).toEqual([[101, 1], [102, 2], [103, 3]]);
+    o.print(1, 101); // a buy at 101: asks below 101 were gone, the 100.5 quote with them
+    expect(o.asks.quotePrice()).toBeNaN();
+    o.bbo(1, 99, 2);
+    expect(o.bids.quotePrice()).toBe(99);
+    o.print(-1, 99); // a sell at the quote's own price keeps it
+    expect(o.bids.quotePrice()).toBe(99);
+    o.reset();
+    expect(o.bids.quotePrice()).toBeNaN();
+  });
 });

@@ -3,6 +3,7 @@
 import type { Dataset } from '../data/reader.js';
 import { EventKind, Flag } from '../data/types.js';
 import { COARSEST_RESOLUTION_NS, hasOwnExchangeTime, narrowResolution } from '../data/time-resolution.js';
+import { ClockModelBuilder, measuresClock, type ClockModel } from '../data/clock-model.js';
 
 /** One fill as the audit needs it; times in ns relative to the dataset's origin (EventBatch.exchNs). */
 export interface AuditFill {
@@ -42,8 +43,6 @@ export interface VenueAudit {
   venue: string;
   /** Power of ten dividing every exchange time of the venue's market rows (the maker window's tolerance). */
   resolution_ns: number;
-  /** Recorder clock offset (min local − exchange time) used to place BBO rows that have no exchange time. */
-  bbo_offset_ns: number | null;
   bbo_rows: number;
   taker_fills: number;
   /** Taker fills that could be checked: a BBO before and after them. */
@@ -62,6 +61,9 @@ export interface VenueAudit {
 }
 
 export interface AuditReport {
+  /** The recorder's clock (src/data/clock-model.ts, the model `--feed-latency recorded` and `dataset check`
+   *  use): BBO rows without an exchange time are placed at local − offset(local). Null without any exchange time. */
+  recorder_clock: string | null;
   venues: VenueAudit[];
   fills: number;
   questionable_taker: number;
@@ -92,8 +94,9 @@ interface Tape {
   ask: Col;
   tradeT: Col;
   tradePx: Col;
-  noExch: Col; // 1 when the BBO row had no exchange time of its own (time = local − offset)
-  offset: number;
+  noExch: Col; // 1 when the BBO row had no exchange time of its own (time = local − offset(local))
+  /** Whether the venue has a row with an exchange time of its own (else its resolution is unknown). */
+  timed: boolean;
   resolution: number;
 }
 
@@ -136,7 +139,8 @@ function lower(t: Float64Array, x: number): number {
 
 /**
  * Audits `fills` (any order) of a run over `venues` of `ds`. Reads the events table twice, batch by batch
- * (typed arrays): first the recorder's clock offset per venue, then the venue's trades and BBO rows.
+ * (typed arrays): first the recorder's clock (one model over every stream of the dataset, as the replay
+ * estimates it) and each venue's resolution, then the venue's trades and BBO rows.
  */
 export function auditRun(ds: Dataset, venues: readonly AuditVenue[], fills: readonly AuditFill[], maxExamples = 5): AuditReport {
   const streamOf = new Int32Array(ds.streams.length).fill(-1);
@@ -150,21 +154,24 @@ export function auditRun(ds: Dataset, venues: readonly AuditVenue[], fills: read
     tradeT: new Col(),
     tradePx: new Col(),
     noExch: new Col(),
-    offset: Infinity,
+    timed: false,
     resolution: COARSEST_RESOLUTION_NS,
   }));
-  // Pass 1: offset = min(local − exch) over rows with an exchange time; resolution of those exchange times.
+  // Pass 1: the recorder's clock over every stream (market-data.ts does the same for a run), and the
+  // resolution of each venue's own exchange times.
+  const builder = new ClockModelBuilder();
   ds.forEachEventBatch((b) => {
     for (let i = 0; i < b.length; i++) {
+      if (measuresClock(b.kind[i]!, b.flags[i]!)) builder.add(b.localNs[i]!, b.pubNs[i]!);
       const v = streamOf[b.stream[i]!]!;
       if (v < 0) continue;
       if (!hasOwnExchangeTime(b.kind[i]!, b.flags[i]!)) continue;
       const tape = tapes[v]!;
-      const d = b.localNs[i]! - b.exchNs[i]!;
-      if (d < tape.offset) tape.offset = d;
+      tape.timed = true;
       tape.resolution = narrowResolution(tape.resolution, b.exchNs[i]!);
     }
   });
+  const clock: ClockModel = builder.finish();
   // Pass 2: trades (exchange time) and BBO pairs (bid row then ask row, same id).
   ds.forEachEventBatch((b) => {
     for (let i = 0; i < b.length; i++) {
@@ -180,14 +187,14 @@ export function auditRun(ds: Dataset, venues: readonly AuditVenue[], fills: read
       } else if (k === EventKind.BestBidOffer && b.side[i]! === 1) {
         if (tape.bid.n !== tape.ask.n) tape.bid.n = tape.ask.n; // a bid row without its ask: drop it
         const noExch = (b.flags[i]! & Flag.NoExchangeTime) !== 0;
-        if (noExch && !Number.isFinite(tape.offset)) continue; // no exchange time to place it at
-        tape.bboT.push(noExch ? b.localNs[i]! - tape.offset : b.exchNs[i]!);
+        if (noExch && clock.knots === 0) continue; // no clock to place it with
+        tape.bboT.push(noExch ? clock.toExchangeNs(b.localNs[i]!) : b.exchNs[i]!);
         tape.bid.push(b.price[i]!);
         tape.noExch.push(noExch ? 1 : 0);
       }
     }
   });
-  const report: AuditReport = { venues: [], fills: fills.length, questionable_taker: 0, unsupported_maker: 0, flagged_pnl: 0, total_pnl: 0 };
+  const report: AuditReport = { recorder_clock: clock.knots > 0 ? clock.describe() : null, venues: [], fills: fills.length, questionable_taker: 0, unsupported_maker: 0, flagged_pnl: 0, total_pnl: 0 };
   venues.forEach((venue, v) => {
     const tape = tapes[v]!;
     const nBbo = Math.min(tape.bid.n, tape.ask.n);
@@ -198,11 +205,10 @@ export function auditRun(ds: Dataset, venues: readonly AuditVenue[], fills: read
     const tIdx = order(tape.tradeT.a, tape.tradeT.n);
     const tT = gather(tIdx, tape.tradeT.a);
     const tPx = gather(tIdx, tape.tradePx.a);
-    const resolution = Number.isFinite(tape.offset) ? tape.resolution : 1;
+    const resolution = tape.timed ? tape.resolution : 1;
     const out: VenueAudit = {
       venue: `${venue.exchange} ${venue.symbol}`,
       resolution_ns: resolution,
-      bbo_offset_ns: Number.isFinite(tape.offset) ? tape.offset : null,
       bbo_rows: nBbo,
       taker_fills: 0,
       taker_checked: 0,

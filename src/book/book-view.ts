@@ -13,6 +13,12 @@ export interface BookSideView {
   sizeOf(price: number): number;
   /** Best price, or NaN when the side is empty. */
   bestPrice(): number;
+  /**
+   * The exchange's real-time best price on this side when a BBO row newer than the depth book gave one (the
+   * touch overlay), else NaN. It may be better than any level shown (a BBO the depth book has not caught up
+   * with): matching then knows an order at or through it would take, though it takes no size there.
+   */
+  quotePrice?(): number;
 }
 
 /** Both sides of a book as matching reads them. */

@@ -7,6 +7,8 @@
 // - A sell print at p means every bid above p was gone (a buy print at p, every ask below p): the bound only
 //   tightens, a BBO replaces it (the newest fact about the touch).
 // - reset() (a depth message: the depth book is the truth again) drops every constraint.
+// - A BBO better than every depth level (the depth book lags) adds no level, but quotePrice() tells matching
+//   that an order at or through it would take: a post-only order there is rejected (docs/matching.md).
 // The underlying book is never changed (a spot 100 ms diff need not repeat a level that came back).
 // Allocation-free: the views hold numbers only.
 import type { BookSide } from './order-book.js';
@@ -93,6 +95,11 @@ export class TouchSideView implements BookSideView {
 
   bestSize(): number {
     return this.count > 0 ? this.sizeAt(0) : 0;
+  }
+
+  /** The BBO's price on this side since the last depth message (NaN: none, or a print went past it). */
+  quotePrice(): number {
+    return this.capPrice;
   }
 }
 

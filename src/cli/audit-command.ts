@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { tableFromIPC } from 'apache-arrow';
 import { openDataset } from '../data/reader.js';
 import { formatDurationNs } from '../data/time.js';
+import type { FillRule } from '../simulation/matching.js';
 import { auditRun, type AuditFill, type AuditReport, type AuditVenue } from '../audit/audit.js';
 
 /** What `replay --out` writes to run.json: enough to find the run's market data again. */
@@ -19,6 +20,8 @@ export interface RunFile {
   latency: string;
   seed: number;
   queue: string;
+  /** How one print filled several resting orders (docs/matching.md); absent in runs written before it existed. */
+  fill_rule?: FillRule;
   markout_horizon_ms: number;
 }
 
@@ -57,7 +60,10 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const sec = (ns: number) => `${(ns / 1e9).toFixed(3)} s`;
 
 export function formatAudit(run: RunFile, r: AuditReport): string {
-  const lines = [`audit: ${run.strategy} on ${run.dataset} at latency ${run.latency}, ${r.fills} fill(s); PnL of a fill = side × size × (mid ${run.markout_horizon_ms}ms later − price)`];
+  const lines = [
+    `audit: ${run.strategy} on ${run.dataset} at latency ${run.latency}${run.fill_rule ? `, fill rule ${run.fill_rule}` : ''}, ${r.fills} fill(s); PnL of a fill = side × size × (mid ${run.markout_horizon_ms}ms later − price)`,
+    `  recorder clock: ${r.recorder_clock ?? 'none (no row carries an exchange time)'}`,
+  ];
   for (const v of r.venues) {
     lines.push(
       `  ${v.venue} (exchange-time resolution ${formatDurationNs(v.resolution_ns)}; ${v.bbo_rows} BBO quotes)`,

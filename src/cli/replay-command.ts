@@ -7,6 +7,7 @@ import { auditRunDir, formatAudit, type RunFile } from './audit-command.js';
 import { runOnce, UsageError, type RunOptions, type RunSummary } from '../engine/session.js';
 import type { ReplayResult } from '../engine/replay.js';
 import { formatTimeNs } from '../data/time.js';
+import { parseFillRule } from '../simulation/matching.js';
 
 export const DEFAULT_DATASET = 'datasets/binance-2024-08-08';
 
@@ -44,6 +45,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--modify-latency <d>', 'modify requests only')
     .option('--venue-latency <exchange:leg=d>', 'one venue\'s latency setting, e.g. binance-spot:feed=250us; it replaces the run-wide setting of the same name only (repeatable; settings: latency, feed, order, response, cancel, modify)', collectVenueLatency)
     .option('--queue <model>', 'queue position model: risk-averse | prob-power:<n> | prob-log', 'risk-averse')
+    .option('--fill-rule <rule>', 'how one trade print fills several resting orders: conservative (at most its own size across them, price-time priority) | optimistic (hftbacktest\'s: each order may take the whole print)', 'conservative')
     .option('--fees <rates>', 'override every venue\'s fees, e.g. maker=0.0002,taker=0.0005 (default: each exchange\'s published base tier)')
     .option('--rate-limit <limits>', 'override every venue\'s order rate limit, e.g. 50/10s or none (default: each exchange\'s)')
     .option('--seed <n>', 'seed of the random latency and any randomness', (v) => {
@@ -65,6 +67,7 @@ export interface RunCliOptions {
   modifyLatency?: string;
   venueLatency?: Record<string, Record<string, string>>;
   queue: string;
+  fillRule?: string;
   fees?: string;
   rateLimit?: string;
   seed: number;
@@ -87,6 +90,7 @@ export function toRunOptions(o: RunCliOptions, latency: string | undefined, para
     venueLatency: o.venueLatency,
     seed: o.seed,
     queue: o.queue,
+    fillRule: parseFillRule(o.fillRule ?? 'conservative'),
     fees: o.fees,
     rateLimit: o.rateLimit,
   };
@@ -99,7 +103,7 @@ export function formatSummary(s: RunSummary): string {
     `${s.strategy} on ${s.dataset} (${s.venues.join(', ')}), ${s.events.toLocaleString('en-US')} market events over ${s.span_s} s`,
     `  params: ${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...s.latency.map((l) => `  latency ${l}`),
-    `  queue ${s.queue_model}; seed ${s.seed}`,
+    `  queue ${s.queue_model}; fill rule ${s.fill_rule}; seed ${s.seed}`,
     `  fees ${s.fees.join('; ')}`,
     '',
     `  gross PnL     ${money(s.gross_pnl)}`,
@@ -184,6 +188,7 @@ export function registerReplayCommand(program: Command): void {
         latency: o.latency ?? '0',
         seed: opts.seed,
         queue: opts.queue,
+        fill_rule: opts.fillRule ?? 'conservative',
         markout_horizon_ms: summary.markout_horizon_ms,
       };
       fs.writeFileSync(path.join(o.out, 'run.json'), JSON.stringify(run, null, 2) + '\n');

@@ -353,7 +353,7 @@ export function registerSweepCommand(program: Command): void {
     process.stdout.write(
       [
         `${file.points.length} point(s) in ${stats.seconds.toFixed(2)} s with ${stats.workers} worker(s) (market data decoded in ${decode.toFixed(2)} s per worker)`,
-        `  seed ${file.seed}; queue ${file.points[0]!.summary.queue_model}; fees ${file.points[0]!.summary.fees.join('; ')}`,
+        `  seed ${file.seed}; queue ${file.points[0]!.summary.queue_model}; fill rule ${file.points[0]!.summary.fill_rule}; fees ${file.points[0]!.summary.fees.join('; ')}`,
         '',
         printTable(file),
         '',

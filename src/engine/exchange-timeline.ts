@@ -72,6 +72,7 @@ export class ExchangeTimeline {
         queue: setup.queue,
         fees: setup.fees,
         rateLimiter: setup.rateLimiter,
+        fillRule: setup.fillRule,
         contractValue: setup.spec.contractValue,
         inverse: setup.spec.kind === 'inverse',
         emit: (u: ExchangeUpdate) => {

@@ -1,7 +1,7 @@
 // Types the replay's parts share (replay.ts re-exports the public ones), kept apart so that the parts and
 // replay.ts do not import each other.
 import type { ContractSpec } from '../simulation/accounting.js';
-import type { ExchangeUpdate } from '../simulation/matching.js';
+import type { ExchangeUpdate, FillRule } from '../simulation/matching.js';
 import type { FeeModel, OrderOp, QueueModel, RateLimiter, VenueLatency } from '../simulation/types.js';
 import type { Balances, OrderRequest } from '../strategy/api.js';
 
@@ -13,6 +13,8 @@ export interface VenueSetup {
   initialBalances: Balances;
   /** The venue's contract: notional, settlement currency, inverse or linear. */
   spec: ContractSpec;
+  /** How one print fills several resting orders (default 'conservative'; docs/matching.md). */
+  fillRule?: FillRule;
 }
 
 export interface FillRecord {

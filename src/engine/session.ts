@@ -11,6 +11,7 @@ import { buildVenueLatency, describeVenueLatency, parseLatency, type LatencyLeg,
 import { parseFees } from '../simulation/fees.js';
 import { parseRateLimit } from '../simulation/rate-limit.js';
 import { parseQueueModel } from '../simulation/queue.js';
+import type { FillRule } from '../simulation/matching.js';
 import type { ContractSpec } from '../simulation/accounting.js';
 import { contractSpec, defaultFees, defaultRateLimit } from '../exchanges/registry.js';
 import { openDataset, type Dataset } from '../data/reader.js';
@@ -123,6 +124,8 @@ export interface RunOptions {
   venueLatency?: Record<string, VenueLatencyOptions>;
   seed: number;
   queue: string;
+  /** How one print fills several resting orders: 'conservative' (default) or 'optimistic' (docs/matching.md). */
+  fillRule?: FillRule;
   fees?: string;
   rateLimit?: string;
   /** Initial balances per settlement asset (e.g. { USDT: 100000 }); defaults below. */
@@ -137,6 +140,7 @@ export interface RunSummary {
   latency: string[];
   seed: number;
   queue_model: string;
+  fill_rule: FillRule;
   fees: string[];
   rate_limits: string[];
   currency: string;
@@ -278,6 +282,7 @@ export function runPrepared(prep: PreparedRun, data: MarketData, opts: RunOption
       spec,
       latency: buildVenueLatency(lat, rng, data.clock),
       queue: parseQueueModel(opts.queue),
+      fillRule: opts.fillRule ?? 'conservative',
       fees: opts.fees ? parseFees(opts.fees) : defaultFees(v.exchange, v.symbol),
       rateLimiter: opts.rateLimit ? parseRateLimit(opts.rateLimit) : defaultRateLimit(v.exchange),
       initialBalances: defaultBalances(spec, firstMid(data, i)),
@@ -358,6 +363,7 @@ function summarize(prep: PreparedRun, data: MarketData, opts: RunOptions, setups
     latency: setups.map((s, i) => `${data.venues[i]!.exchange} ${data.venues[i]!.symbol}: ${describeVenueLatency(s.latency)}`),
     seed: opts.seed,
     queue_model: setups[0]?.queue.description ?? '',
+    fill_rule: opts.fillRule ?? 'conservative',
     fees: setups.map((s, i) => `${data.venues[i]!.exchange}: ${s.fees.description}`),
     rate_limits: setups.map((s, i) => `${data.venues[i]!.exchange}: ${s.rateLimiter.description}`),
     currency: specs[0] ? (specs[0].kind === 'inverse' ? 'USD' : specs[0].quote) : '',

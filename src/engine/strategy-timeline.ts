@@ -8,8 +8,17 @@
 // effect after its exch_ts (recorded behind a later row of another channel) already waited until effNs, so
 // `recorded` delivers it at max(effNs, local - clock offset), when the recorder got it.
 //
+// The strategy's book is its depth book under the same real-time touch as the exchange side's
+// (book/touch-overlay.ts, docs/matching.md "Real-time touch"): a BBO message or a print that reaches the
+// strategy constrains the touch it sees until the next depth message reaches it. A print is heard through
+// onTrade, after it constrained the touch. A BBO message calls nothing: ctx.book shows it from its delivery on,
+// in every later callback (another venue's book, a trade, a response, a timer). A callback per BBO message
+// would be a subscription the Strategy API does not offer yet; onBook for it made the market maker send 50%
+// more orders and the replay 1.7x slower (docs/replay.md, "The strategy's view").
+//
 // Hot path (run): no allocation per row; see exchange-timeline.ts for why bounds travel in typed arrays.
 import { Applied, BookState, StreamBook } from '../book/stream-book.js';
+import { TouchOverlay } from '../book/touch-overlay.js';
 import { EventKind, Flag } from '../data/types.js';
 import type { LatencyModel } from '../simulation/types.js';
 import type { BookView, Context, Strategy, TradeView } from '../strategy/api.js';
@@ -18,53 +27,60 @@ import type { MarketChunk, MarketData } from './market-data.js';
 import type { QueueItem } from './replay-types.js';
 
 const K_TRADE = EventKind.Trade;
+const K_BBO = EventKind.BestBidOffer;
 const F_MESSAGE_END = Flag.MessageEnd;
+const F_OFF_BOOK = Flag.OffBook;
 const A_NOTHING = Applied.Nothing;
 const A_CLEARED = Applied.Cleared;
 const VALID = BookState.Valid;
 const ORDER_ARRIVAL = EventClass.OrderArrival;
 
-/** The strategy's view of one venue's book (its StreamBook on the strategy timeline). */
+/** The strategy's view of one venue's book: its StreamBook on the strategy timeline, seen through the touch. */
 export class StrategyBook implements BookView {
-  constructor(private readonly stream: StreamBook) {}
+  constructor(
+    private readonly stream: StreamBook,
+    private readonly touch: TouchOverlay,
+  ) {}
   get valid(): boolean {
     return this.stream.state === VALID;
   }
   bestBid(): number {
-    return this.stream.book.bids.bestPrice();
+    return this.touch.bids.bestPrice();
   }
   bestAsk(): number {
-    return this.stream.book.asks.bestPrice();
+    return this.touch.asks.bestPrice();
   }
   bidSize(level = 0): number {
-    const bids = this.stream.book.bids;
+    const bids = this.touch.bids;
     return level < bids.count ? bids.sizeAt(level) : 0;
   }
   askSize(level = 0): number {
-    const asks = this.stream.book.asks;
+    const asks = this.touch.asks;
     return level < asks.count ? asks.sizeAt(level) : 0;
   }
   bidPrice(level: number): number {
-    const bids = this.stream.book.bids;
+    const bids = this.touch.bids;
     return level < bids.count ? bids.priceAt(level) : NaN;
   }
   askPrice(level: number): number {
-    const asks = this.stream.book.asks;
+    const asks = this.touch.asks;
     return level < asks.count ? asks.priceAt(level) : NaN;
   }
   bidLevels(): number {
-    return this.stream.book.bids.count;
+    return this.touch.bids.count;
   }
   askLevels(): number {
-    return this.stream.book.asks.count;
+    return this.touch.asks.count;
   }
   mid(): number {
-    return this.stream.book.mid();
+    return (this.touch.bids.bestPrice() + this.touch.asks.bestPrice()) / 2;
   }
 }
 
 export class StrategyTimeline {
   readonly books: StreamBook[];
+  /** The real-time touch over each venue's book, from the BBO rows and prints the strategy has received. */
+  readonly touches: TouchOverlay[];
   readonly views: StrategyBook[];
   /** When each venue's next row reaches the strategy (Infinity when its rows are done). */
   readonly next: Float64Array;
@@ -94,7 +110,8 @@ export class StrategyTimeline {
     const V = data.venues.length;
     this.rows = data.byVenue;
     this.books = data.venues.map(() => new StreamBook());
-    this.views = this.books.map((b) => new StrategyBook(b));
+    this.touches = this.books.map((b) => new TouchOverlay(b.book));
+    this.views = this.books.map((b, v) => new StrategyBook(b, this.touches[v]!));
     this.chunkAt = new Int32Array(V);
     this.rowAt = new Int32Array(V);
     this.lastDelivery = new Float64Array(V).fill(-Infinity);
@@ -136,6 +153,7 @@ export class StrategyTimeline {
     const clock = this.clock;
     const rows = this.rows[v]!;
     const sb = this.books[v]!;
+    const touch = this.touches[v]!;
     const strategy = this.strategy;
     const ctx = this.ctx!;
     const onBook = strategy.onBook;
@@ -171,7 +189,10 @@ export class StrategyTimeline {
         inMessage = false;
         this.schedule(v, rows[chunk], 0);
       }
-      if (c.kind[r] === K_TRADE) {
+      const kind = c.kind[r]!;
+      if (kind === K_TRADE) {
+        // The print consumed the passive side up to its price: the strategy's touch says so before it hears of it.
+        if (!(c.flags[r]! & F_OFF_BOOK)) touch.print(c.side[r]!, c.price[r]!);
         if (strategy.onTrade) {
           const tv = this.tradeView;
           tv.venue = v;
@@ -181,7 +202,12 @@ export class StrategyTimeline {
           tv.exchangeTimeNs = c.exchNs[r]!;
           strategy.onTrade(ctx, tv);
         }
+      } else if (kind === K_BBO) {
+        // No callback of its own (see the top): the strategy reads the new touch from its next callback on.
+        touch.bbo(c.side[r]!, c.price[r]!, c.size[r]!);
       } else {
+        // A depth message: the depth book is the truth again.
+        touch.reset();
         const applied = sb.apply(c, r);
         // A book message is complete at MessageEnd; the strategy hears of it if the book is valid then.
         if (applied !== A_NOTHING && applied !== A_CLEARED && c.flags[r]! & F_MESSAGE_END && sb.state === VALID && onBook) onBook.call(strategy, ctx, v);

@@ -12,6 +12,8 @@
 //   onLevel for that price and onSnapshot for every price. Available = max(0, size - taken).
 // - Resting orders: per price FIFO among the strategy's own orders; queue position from a QueueModel; filled
 //   as maker by trades at or through their price, and by the opposite side quoting at or through their price.
+//   One print fills at most its own size across them (price-time priority among our orders), unless the
+//   venue uses the optimistic fill rule (hftbacktest's: each order may take the whole print).
 //
 // Hot path: onLevel and onTrade return after a couple of comparisons when the strategy has nothing resting on
 // the side concerned and has taken no liquidity; they never allocate unless they fill an order.
@@ -82,6 +84,18 @@ export interface SimulatedVenueOptions {
   inverse?: boolean;
   /** Receives every exchange-side event synchronously. It must not call back into this venue. */
   emit: (update: ExchangeUpdate) => void;
+  /** How one print fills several resting orders (see tradeFills). Default 'conservative'. */
+  fillRule?: FillRule;
+}
+
+/** How one trade print fills the strategy's resting orders (docs/matching.md, "One print, many resting orders"). */
+export type FillRule = 'conservative' | 'optimistic';
+export const FILL_RULES: readonly FillRule[] = ['conservative', 'optimistic'];
+
+/** `--fill-rule` text into a FillRule. */
+export function parseFillRule(text: string): FillRule {
+  if ((FILL_RULES as readonly string[]).includes(text)) return text as FillRule;
+  throw new Error(`--fill-rule must be one of ${FILL_RULES.join(', ')}, got "${text}"`);
 }
 
 /** See SimulatedVenue.levelMatters; `r` is its `ranges`. */
@@ -125,6 +139,8 @@ export class SimulatedVenue {
   /** What notional() needs of the venue's contract (spot and linear share the formula). */
   private readonly contract: Pick<ContractSpec, 'kind' | 'contractValue'>;
   private readonly emit: (update: ExchangeUpdate) => void;
+  /** hftbacktest's rule: every resting order may be filled by the whole of one print. */
+  private readonly optimistic: boolean;
 
   /** Resting buy / sell orders in arrival order (a modify re-appends). */
   private readonly bids: Order[] = [];
@@ -144,6 +160,7 @@ export class SimulatedVenue {
     this.limiter = opts.rateLimiter;
     this.contract = { kind: opts.inverse ? 'inverse' : 'linear', contractValue: opts.contractValue ?? 1 };
     this.emit = opts.emit;
+    this.optimistic = (opts.fillRule ?? 'conservative') === 'optimistic';
     if (!(this.contract.contractValue > 0)) throw new Error(`venue ${this.venue}: contractValue must be positive, got ${this.contract.contractValue}`);
   }
 
@@ -195,7 +212,7 @@ export class SimulatedVenue {
       const market = spec.type === 'market';
       const side = spec.side;
       const limit = market ? (side > 0 ? Infinity : -Infinity) : spec.price;
-      if (spec.tif === 'POST_ONLY' && this.available(side, limit, 0) > 0) return this.rejectNew(spec, 'post_only_would_take', atNs);
+      if (spec.tif === 'POST_ONLY' && this.wouldTake(side, limit)) return this.rejectNew(spec, 'post_only_would_take', atNs);
       const o: Order = {
         id: spec.orderId,
         side,
@@ -252,7 +269,7 @@ export class SimulatedVenue {
       if (!(Number.isFinite(price) && price > 0 && Number.isFinite(size) && size - o.filled > size * REL_EPS)) {
         return this.send(o, 'modify_rejected', undefined, 'invalid_order', atNs);
       }
-      if (o.tif === 'POST_ONLY' && this.available(o.side, price, 0) > 0) {
+      if (o.tif === 'POST_ONLY' && this.wouldTake(o.side, price)) {
         return this.send(o, 'modify_rejected', undefined, 'post_only_would_take', atNs);
       }
       this.unrest(o);
@@ -425,6 +442,18 @@ export class SimulatedVenue {
     return sum;
   }
 
+  /**
+   * Whether an order of `side` at `limit` would take liquidity on arrival: some opposite level crosses it
+   * with size the strategy has not taken, or the real-time quote (a BBO newer than the depth book, see
+   * BookSideView.quotePrice) is at or through it although the depth book does not show that level yet.
+   */
+  private wouldTake(side: OrderSide, limit: number): boolean {
+    if (this.available(side, limit, 0) > 0) return true;
+    const levels = side > 0 ? this.book.asks : this.book.bids;
+    const q = levels.quotePrice ? levels.quotePrice() : NaN;
+    return side > 0 ? q <= limit : q >= limit;
+  }
+
   /** Walk the opposite side from its best level, filling `o` as taker at each level's price. */
   private take(o: Order, limit: number, atNs: number): void {
     const side = o.side;
@@ -512,28 +541,63 @@ export class SimulatedVenue {
     if (filled) this.compact(list);
   }
 
-  /** A trade by an aggressor on the other side printed `size` at `price`. */
+  /**
+   * A trade by an aggressor on the other side printed `size` at `price`: our orders better than `price` were
+   * passed through (the aggressor would have met them first), our orders at `price` wait behind the queue
+   * ahead of them (docs/matching.md, "One print, many resting orders").
+   * - conservative (the default): the print fills at most its own size across all our orders, by price-time
+   *   priority among them: better prices first, at a price in arrival order; what our orders took no longer
+   *   reaches the queue at `price`.
+   * - optimistic (hftbacktest's rule): each order may be filled by the whole print, as if it were alone.
+   */
   private tradeFills(list: Order[], ourSide: OrderSide, price: number, size: number, atNs: number): void {
-    let given = 0; // trade volume already given to our earlier orders at `price`
     let filled = false;
-    for (let i = 0; i < list.length; i++) {
-      const o = list[i]!;
-      if (ourSide > 0 ? o.price > price : o.price < price) {
-        this.fill(o, o.price, o.remaining, true, atNs);
-        filled = true;
-      } else if (o.price === price) {
-        o.traded += size;
-        let eff = size - given;
-        if (eff < 0) eff = 0;
-        const excess = eff - o.ahead;
-        o.ahead = this.queue.onTrade(o.ahead, eff);
-        if (excess > size * REL_EPS) {
-          let q = excess < o.remaining ? excess : o.remaining;
+    let given = 0; // trade volume already given to our orders (conservative) and so not to the queue at `price`
+    if (this.optimistic) {
+      for (let i = 0; i < list.length; i++) {
+        const o = list[i]!;
+        if (ourSide > 0 ? o.price > price : o.price < price) {
+          this.fill(o, o.price, o.remaining, true, atNs);
+          filled = true;
+        }
+      }
+    } else {
+      // Prices strictly better than the print, best first; `last` is the price just done.
+      let last = ourSide > 0 ? Infinity : -Infinity;
+      while (size - given > size * REL_EPS) {
+        let p = NaN;
+        for (let i = 0; i < list.length; i++) {
+          const x = list[i]!.price;
+          if (list[i]!.remaining > 0 && (ourSide > 0 ? x > price && x < last && !(x <= p) : x < price && x > last && !(x >= p))) p = x;
+        }
+        if (p !== p) break;
+        last = p;
+        for (let i = 0; i < list.length && size - given > size * REL_EPS; i++) {
+          const o = list[i]!;
+          if (o.price !== p || o.remaining === 0) continue;
+          const budget = size - given;
+          let q = budget < o.remaining ? budget : o.remaining;
           if (o.remaining - q <= o.size * REL_EPS) q = o.remaining;
           given += q;
-          this.fill(o, price, q, true, atNs);
+          this.fill(o, p, q, true, atNs);
           if (o.remaining === 0) filled = true;
         }
+      }
+    }
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i]!;
+      if (o.price !== price) continue;
+      o.traded += size;
+      let eff = size - given;
+      if (eff < 0) eff = 0;
+      const excess = eff - o.ahead;
+      o.ahead = this.queue.onTrade(o.ahead, eff);
+      if (excess > size * REL_EPS) {
+        let q = excess < o.remaining ? excess : o.remaining;
+        if (o.remaining - q <= o.size * REL_EPS) q = o.remaining;
+        if (!this.optimistic) given += q;
+        this.fill(o, price, q, true, atNs);
+        if (o.remaining === 0) filled = true;
       }
     }
     if (filled) this.compact(list);
