@@ -15,11 +15,11 @@ export type FeeAssetRule = 'quote' | 'received';
 
 /**
  * The part of a fill's fee taken from the base asset: `feeInQuote / price` for a buy under 'received',
- * else 0. The fee keeps its quote value (the base amount valued at the fill price), so PnL stays in quote.
+ * else 0 (a rebate, a negative fee, is paid in quote: how exchanges pay spot rebates is not modelled). The fee keeps its quote value (the base amount valued at the fill price), so PnL stays in quote.
  * Example: a buy of 0.01 BTC at 60000 at 0.1% has fee 0.6 USDT = 0.00001 BTC, and leaves 0.00999 BTC.
  */
 export function baseFee(rule: FeeAssetRule | undefined, side: number, price: number, feeInQuote: number): number {
-  return rule === 'received' && side > 0 ? feeInQuote / price : 0;
+  return rule === 'received' && side > 0 && feeInQuote > 0 ? feeInQuote / price : 0;
 }
 
 /** The asset and amount a fill's fee is charged in (`feeInQuote` as the fee model priced it). */

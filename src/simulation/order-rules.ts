@@ -31,7 +31,7 @@ export function onGrid(x: number, step: number): boolean {
 export function stepDecimals(step: number): number {
   for (let d = 0; d <= 15; d++) {
     const scaled = step * 10 ** d;
-    if (Math.abs(scaled - Math.round(scaled)) <= GRID_EPS * Math.max(1, scaled)) return d;
+    if (scaled >= 1 - GRID_EPS && Math.abs(scaled - Math.round(scaled)) <= GRID_EPS * scaled) return d;
   }
   return 15;
 }
