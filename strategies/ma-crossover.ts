@@ -36,8 +36,11 @@ export default defineStrategy({
         target = mean(p.fast) > mean(p.slow) ? p.size : -p.size;
         const delta = target - ctx.position(V).size;
         if (Math.abs(delta) < p.size / 2) return;
+        // The exchange refuses a size off its lot grid: round down (never trade more than intended).
+        const size = ctx.instrument(V).sizeDown(Math.abs(delta));
+        if (!(size > 0)) return;
         busy = true;
-        ctx.submit({ venue: V, side: delta > 0 ? BUY : SELL, type: 'market', size: Math.abs(delta) });
+        ctx.submit({ venue: V, side: delta > 0 ? BUY : SELL, type: 'market', size });
       },
       onOrderUpdate(_ctx, u) {
         if (u.status === 'filled' || u.status === 'cancelled' || u.status === 'rejected') busy = false;

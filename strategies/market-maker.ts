@@ -27,7 +27,12 @@ export default defineStrategy({
     const pending = new Set<number>();
 
     const quote = (ctx: Context, side: OrderSide, price: number) => {
-      const id = ctx.submit({ venue: V, side, type: 'limit', price, size: p.size, tif: 'POST_ONLY' });
+      // Book prices are on the tick grid already; rounding away from the touch (a bid down, an ask up) keeps
+      // a price that is not (a float or a foreign grid) from being refused without making the quote tighter.
+      const inst = ctx.instrument(V);
+      const size = inst.sizeDown(p.size);
+      if (!(size > 0)) return;
+      const id = ctx.submit({ venue: V, side, type: 'limit', price: side === BUY ? inst.priceDown(price) : inst.priceUp(price), size, tif: 'POST_ONLY' });
       live[side === BUY ? 'bid' : 'ask'] = id;
       pending.add(id);
     };

@@ -36,12 +36,20 @@ export default defineStrategy({
     let readyNs = 0;
     let working = false; // an IOC is in flight
 
-    const take = (ctx: Context, side: OrderSide) => {
+    // `size`: the order size (to open: p.size; to close: what is held, which a fee taken in base has made
+    // smaller than what was bought).
+    const take = (ctx: Context, side: OrderSide, size: number) => {
       const book = ctx.book(SPOT);
+      const inst = ctx.instrument(SPOT);
       const touch = side === BUY ? book.bestAsk() : book.bestBid();
-      const price = touch * (1 + (side * p.slippageBps) / 1e4);
+      // The exchange refuses a price off its tick grid: round toward the touch (a buy down, a sell up), so
+      // the IOC never reaches further into the book than the slippage allows.
+      const limit = touch * (1 + (side * p.slippageBps) / 1e4);
+      const price = side === BUY ? inst.priceDown(limit) : inst.priceUp(limit);
+      const qty = inst.sizeDown(size);
+      if (!(qty > 0)) return;
       working = true;
-      ctx.submit({ venue: SPOT, side, type: 'limit', price, size: p.size, tif: 'IOC' });
+      ctx.submit({ venue: SPOT, side, type: 'limit', price, size: qty, tif: 'IOC' });
     };
 
     return {
@@ -65,12 +73,12 @@ export default defineStrategy({
         if (working) return;
         if (position !== 0) {
           const reverted = position > 0 ? deviation <= 0 : deviation >= 0;
-          if (reverted || now - openedNs >= p.holdMs * 1e6) take(ctx, position > 0 ? SELL : BUY);
+          if (reverted || now - openedNs >= p.holdMs * 1e6) take(ctx, position > 0 ? SELL : BUY, Math.abs(ctx.position(SPOT).size));
           return;
         }
         if (venue !== PERP || now < readyNs) return;
-        if (deviation > p.thresholdBps / 1e4) take(ctx, BUY);
-        else if (deviation < -p.thresholdBps / 1e4) take(ctx, SELL);
+        if (deviation > p.thresholdBps / 1e4) take(ctx, BUY, p.size);
+        else if (deviation < -p.thresholdBps / 1e4) take(ctx, SELL, p.size);
       },
       onOrderUpdate(ctx, u) {
         if (u.status === 'filled' || u.status === 'cancelled' || u.status === 'rejected') {

@@ -107,7 +107,12 @@ describe('default rate limits', () => {
 
 describe('contract specs', () => {
   it('reads each exchange\'s symbols', () => {
-    const c = (e: string, s: string) => contractSpec(e, s);
+    // The symbol-read part of the spec; the exchange rules it also carries are pinned in test/order-rules.test.ts.
+    const c = (e: string, s: string) => {
+      const x = contractSpec(e, s);
+      const keys = ['kind', 'base', 'quote', 'contractValue', 'tickSize', 'lotSize'] as const;
+      return Object.fromEntries(keys.filter((k) => x[k] !== undefined).map((k) => [k, x[k]]));
+    };
     expect(c('binance-spot', 'BTCUSDT')).toEqual({ kind: 'spot', base: 'BTC', quote: 'USDT', contractValue: 1, tickSize: 0.01, lotSize: 0.00001 });
     expect(c('binance-spot', 'ETHBTC')).toEqual({ kind: 'spot', base: 'ETH', quote: 'BTC', contractValue: 1 });
     expect(c('binance-spot', 'BTCFDUSD')).toEqual({ kind: 'spot', base: 'BTC', quote: 'FDUSD', contractValue: 1 });
@@ -124,10 +129,11 @@ describe('contract specs', () => {
     expect(c('okx', 'ETH-USD-SWAP')).toEqual({ kind: 'inverse', base: 'ETH', quote: 'USD', contractValue: 10, tickSize: 0.01, lotSize: 1 });
     expect(c('okx', 'BTC-USDT-SWAP')).toEqual({ kind: 'linear', base: 'BTC', quote: 'USDT', contractValue: 0.01, tickSize: 0.1, lotSize: 0.1 });
     expect(c('okx', 'ETH-USDT-SWAP')).toEqual({ kind: 'linear', base: 'ETH', quote: 'USDT', contractValue: 0.1, tickSize: 0.01, lotSize: 0.1 });
-    expect(contractSpec('okx', 'SOL-USDT-SWAP', { contractValue: 1 })).toEqual({ kind: 'linear', base: 'SOL', quote: 'USDT', contractValue: 1 });
+    expect(contractSpec('okx', 'SOL-USDT-SWAP', { contractValue: 1 })).toEqual({ kind: 'linear', base: 'SOL', quote: 'USDT', contractValue: 1, feeAsset: 'quote' });
+    expect(contractSpec('binance-spot', 'BTCUSDT')).toMatchObject({ minQty: 0.00001, minNotional: 5, feeAsset: 'received' });
     expect(c('coinbase', 'BTC-USD')).toEqual({ kind: 'spot', base: 'BTC', quote: 'USD', contractValue: 1, tickSize: 0.01, lotSize: 0.00000001 });
-    expect(settlementAsset(c('binance-coinm', 'BTCUSD_PERP'))).toBe('BTC');
-    expect(settlementAsset(c('binance-usdm', 'BTCUSDT'))).toBe('USDT');
+    expect(settlementAsset(contractSpec('binance-coinm', 'BTCUSD_PERP'))).toBe('BTC');
+    expect(settlementAsset(contractSpec('binance-usdm', 'BTCUSDT'))).toBe('USDT');
   });
 
   it('explains what it cannot read', () => {

@@ -87,7 +87,7 @@ describe('latencylab replay', () => {
     expect(bad.stderr).toContain('--fill-rule must be one of conservative, optimistic, got "hftbacktest"');
   });
 
-    it('--venue-latency replaces the run-wide setting of the same name only (docs/replay.md)', () => {
+  it('--venue-latency replaces the run-wide setting of the same name only (docs/replay.md)', () => {
     const j = JSON.parse(
       cli('replay', '--strategy', 'perp-leads-spot', '--latency', '5ms', '--feed-latency', 'recorded', '--venue-latency', 'binance-spot:latency=250us', '--venue-latency', 'binance-usdm:feed=1ms', '--json').stdout,
     );

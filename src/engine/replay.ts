@@ -17,6 +17,7 @@
 // So an order that reaches the exchange at t sees every market event of time <= t, and a strategy reacting
 // to data at t acts after the exchange has moved at t.
 import { settlementAsset } from '../simulation/accounting.js';
+import { orderRulesFor } from '../simulation/order-rules.js';
 import type { Rng } from '../simulation/types.js';
 import type { Strategy } from '../strategy/api.js';
 import { EventClass, EventQueue } from './event-queue.js';
@@ -82,7 +83,7 @@ export function runReplay(cfg: ReplayConfig): ReplayResult {
     if (u.fill) markouts.onFill(v, u.fill, exchange.books[v]!.book.mid());
     channels[v]!.respond(u);
   });
-  exchange.sims.forEach((sim, v) => channels.push(new VenueChannel(cfg.venues[v]!.latency, sim, queue)));
+  exchange.sims.forEach((sim, v) => channels.push(new VenueChannel(cfg.venues[v]!.latency, sim, queue, orderRulesFor(cfg.venues[v]!.spec))));
   const equity = new EquitySampler(exchange.books, exchange.accounts, cfg.venues, cfg.equityIntervalNs ?? 1e9);
   exchange.observe(equity);
   const feed = new StrategyTimeline(data, cfg.venues.map((s) => s.latency.feed), clock, queue, exchange.next);

@@ -1,9 +1,11 @@
 // The Context a strategy's callbacks receive in a replay: its clock, its books (the strategy timeline's),
 // what it knows of its orders and account (from the responses that have reached it), and the requests it
 // sends (through each venue's channel). Also where the exchange's responses reach the strategy.
-import { Account } from '../simulation/accounting.js';
+import { Account, settlementAsset } from '../simulation/accounting.js';
+import { feeCharge } from '../simulation/fees.js';
+import { instrumentOf } from '../simulation/order-rules.js';
 import type { ExchangeUpdate } from '../simulation/matching.js';
-import type { Balances, BookView, Context, OrderRequest, OrderUpdate, Position, Random, Strategy, VenueRef } from '../strategy/api.js';
+import type { Balances, BookView, Context, Instrument, OrderRequest, OrderUpdate, Position, Random, Strategy, VenueRef } from '../strategy/api.js';
 import { EventClass, type EventQueue } from './event-queue.js';
 import type { Markouts } from './observers.js';
 import type { FillRecord, OrderRecord, QueueItem, VenueSetup } from './replay-types.js';
@@ -23,6 +25,7 @@ export class StrategyContext implements Context {
   readonly logLines: string[] = [];
   /** The account as the strategy knows it: fills applied when their responses reach it. */
   private readonly known: Account[];
+  private readonly instruments: Instrument[];
   private readonly orders = new Map<number, StrategyOrder>();
   private readonly open = new Map<number, OrderUpdate>();
   private nextOrderId = 1;
@@ -41,6 +44,7 @@ export class StrategyContext implements Context {
     private readonly markouts: Markouts,
   ) {
     this.known = setups.map((s) => new Account(s.spec, s.initialBalances));
+    this.instruments = setups.map((s) => instrumentOf(s.spec));
   }
 
   now = (): number => this.clock[0]!;
@@ -52,6 +56,11 @@ export class StrategyContext implements Context {
   };
 
   book = (v: number): BookView => this.books[v]!;
+  instrument = (v: number): Instrument => {
+    const i = this.instruments[v];
+    if (!i) throw new Error(`instrument: venue ${v} is not one of this run's ${this.venues.length}`);
+    return i;
+  };
   position = (v: number): Position => this.known[v]!.positionView(this.books[v]!.mid());
   balances = (v: number): Balances => this.known[v]!.balances();
   openOrders = (v?: number): OrderUpdate[] => [...this.open.values()].filter((o) => v === undefined || o.venue === v);
@@ -77,6 +86,8 @@ export class StrategyContext implements Context {
       lastFillSize: 0,
       lastFillMaker: false,
       lastFillFee: 0,
+      lastFillFeeAsset: '',
+      lastFillFeeAmount: 0,
       reason: undefined,
       exchangeTimeNs: NaN,
     };
@@ -136,6 +147,8 @@ export class StrategyContext implements Context {
     s.lastFillSize = 0;
     s.lastFillPrice = NaN;
     s.lastFillFee = 0;
+    s.lastFillFeeAsset = '';
+    s.lastFillFeeAmount = 0;
     s.lastFillMaker = false;
     switch (u.status) {
       case 'accepted':
@@ -154,6 +167,10 @@ export class StrategyContext implements Context {
         s.lastFillPrice = f.price;
         s.lastFillSize = f.size;
         s.lastFillFee = f.fee;
+        const spec = this.known[u.venue]!.spec;
+        const charge = feeCharge(spec.feeAsset, { base: spec.base, settlement: settlementAsset(spec) }, f.side, f.price, f.fee);
+        s.lastFillFeeAsset = charge.asset;
+        s.lastFillFeeAmount = charge.amount;
         s.lastFillMaker = f.maker;
         this.known[u.venue]!.applyFill(f);
         this.fills.push({

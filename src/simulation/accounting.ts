@@ -1,6 +1,8 @@
 // Per-venue accounting of a strategy's fills: balances, position, average entry, realized and unrealized PnL,
 // fees, for three kinds of instrument:
-//   spot     size in base; buying pays price × size quote; the fee is charged in quote
+//   spot     size in base; buying pays price × size quote; the fee is charged in quote, or, where the
+//            exchange charges it in the asset received (spec.feeAsset 'received', e.g. Binance spot), a buy's
+//            fee is taken from the base bought (fees.ts feeCharge()); either way it is counted in quote
 //   linear   size in base (or in contracts of `contractValue` base, as on OKX USDT swaps); PnL and fees in quote
 //   inverse  size in contracts of `contractValue` quote (e.g. 100 USD); PnL and fees in the base coin
 //
@@ -17,6 +19,7 @@
 // with formulas of its own and report any difference from the incrementally kept state (float rounding only).
 
 import type { Balances, OrderSide, Position } from '../strategy/api.js';
+import { baseFee, feeCharge, type FeeAssetRule } from './fees.js';
 import type { Fill } from './types.js';
 
 export type ContractKind = 'spot' | 'linear' | 'inverse';
@@ -36,6 +39,28 @@ export interface ContractSpec {
   tickSize?: number;
   /** Size increment in the venue's size unit (base, or contracts), as tickSize. */
   lotSize?: number;
+  /** Smallest order size in the venue's size unit, where the exchange publishes one (Binance LOT_SIZE minQty,
+   *  Bybit minOrderQty, OKX minSz). */
+  minQty?: number;
+  /** Smallest order value price × size × contractValue in quote (Binance NOTIONAL / MIN_NOTIONAL, Bybit
+   *  minOrderAmt / minNotionalValue); absent where the exchange has none. */
+  minNotional?: number;
+  /** The exchange's own words when it refuses an order off the grid or below a minimum (order-rules.ts). */
+  rejections?: RejectionReasons;
+  /** Which asset a fill's fee is charged in (fees.ts); default 'quote' (the settlement currency). */
+  feeAsset?: FeeAssetRule;
+}
+
+/** What the exchange answers (code and message, as it sends them) for each order rule an order breaks. */
+export interface RejectionReasons {
+  /** Limit price not a multiple of tickSize. */
+  tick: string;
+  /** Size not a multiple of lotSize. */
+  lot: string;
+  /** Size below minQty. */
+  minQty: string;
+  /** price × size × contractValue below minNotional. */
+  minNotional: string;
 }
 
 /** The currency PnL, fees and equity are counted in: quote for spot and linear, base for inverse. */
@@ -98,8 +123,20 @@ export interface Reconciliation {
 /** A position this small relative to the sizes involved is float dust from closing: it is set to 0. */
 const DUST = 1e-12;
 
-/** Apply one fill to `s`: the single definition of the bookkeeping, used live (reconcile() checks it apart). */
+/**
+ * Apply one fill to `s`: the single definition of the bookkeeping, used live (reconcile() checks it apart).
+ * A fee taken from the base bought (fees.ts baseFee) is booked as a sale of that base at the fill price whose
+ * proceeds pay the fee: the position and base balance shrink by it, the cash pays nothing, and the fee keeps
+ * its quote value (so realized + unrealized - fees still equals the change of equity).
+ */
 function step(spec: ContractSpec, s: State, side: OrderSide, price: number, size: number, fee: number): void {
+  move(spec, s, side, price, size, fee);
+  const feeBase = spec.kind === 'spot' ? baseFee(spec.feeAsset, side, price, fee) : 0;
+  if (feeBase > 0) move(spec, s, -1, price, feeBase, 0);
+}
+
+/** One trade of `size` at `price` with fee `fee` (in quote); the sale that pays a base fee has fee 0. */
+function move(spec: ContractSpec, s: State, side: OrderSide, price: number, size: number, fee: number): void {
   const inverse = spec.kind === 'inverse';
   const cv = spec.contractValue;
   const pos = s.position;
@@ -180,6 +217,8 @@ export class Account {
   private readonly s: State;
   private readonly sum: FillSummary = { fills: 0, makerFills: 0, bought: 0, sold: 0, notional: 0, fees: 0 };
   private readonly log = new FillColumns();
+  /** Fees by the asset they were charged in (fees.ts feeCharge), in that asset. */
+  private readonly feesIn: Record<string, number> = {};
 
   /**
    * `initial` balances by asset: spot takes base and quote (e.g. { BTC: 1, USDT: 10000 }), linear its quote,
@@ -207,6 +246,8 @@ export class Account {
     if (!(size > 0) || !Number.isFinite(size)) throw new Error(`fill size must be > 0, got ${size}`);
     if (!Number.isFinite(fee)) throw new Error(`fill fee must be a finite number, got ${fee}`);
     step(this.spec, this.s, side, price, size, fee);
+    const charge = feeCharge(this.spec.feeAsset, { base: this.spec.base, settlement: settlementAsset(this.spec) }, side, price, fee);
+    this.feesIn[charge.asset] = (this.feesIn[charge.asset] ?? 0) + charge.amount;
     addToSummary(this.spec, this.sum, side, price, size, fee, maker);
     this.log.push(side, price, size, fee, maker);
   }
@@ -226,6 +267,10 @@ export class Account {
   /** Fees paid (negative: rebates received), in the settlement currency. */
   get fees(): number {
     return this.s.fees;
+  }
+  /** Fees by the asset the exchange charged them in, in that asset (e.g. { BTC: 0.00001, USDT: 0.6 }). */
+  feesByAsset(): Balances {
+    return { ...this.feesIn };
   }
   /** Balance of the settlement currency (quote, or coin for inverse). */
   get cash(): number {
@@ -316,7 +361,8 @@ const RECONCILE_TOLERANCE = 1e-9;
 /**
  * The account as the fill list says it must be, each quantity by a formula of its own (cv = contractValue):
  *   position = Σ side·size; fees = Σ fee; bought/sold/notional = plain sums
- *   spot: cash = initial - Σ side·price·size - Σ fee; base = initial + Σ side·size
+ *   spot: cash = initial - Σ side·price·size - Σ fee; base = initial + Σ side·size, where a fee taken from
+ *         the base bought counts as a sale of fee / price base at the fill price (in position and both sums)
  *   entry = the size-weighted mean price (harmonic for inverse) of the fills that opened or added to the open
  *           position since it was last flat or flipped (reducing leaves the mean as it is)
  *   realized, from "realized + unrealized at any price = what the fills paid and received":
@@ -339,16 +385,8 @@ function recomputeFromFills(spec: ContractSpec, f: FillColumns, initialCash: num
   // The open position's opening fills: Σ size and Σ size·price (inverse: Σ size/price).
   let openSize = 0;
   let openWeighted = 0;
-  for (let i = 0; i < f.length; i++) {
-    const side = f.side[i]!;
-    const price = f.price[i]!;
-    const size = f.size[i]!;
-    fills++;
-    if (f.maker[i] === 1) makerFills++;
-    if (side > 0) bought += size;
-    else sold += size;
-    notional += inverse ? (size * cv) / price : price * size * cv;
-    fees += f.fee[i]!;
+  // One trade's effect on the position, the opening fills' sums and the money paid.
+  const trade = (side: number, price: number, size: number): void => {
     paidQuote += side * size * price;
     paidCoin += (side * size) / price;
     const before = position;
@@ -370,6 +408,21 @@ function recomputeFromFills(spec: ContractSpec, f: FillColumns, initialCash: num
       openWeighted *= (openSize - size) / openSize; // reduced: the mean stays
       openSize -= size;
     }
+  };
+  for (let i = 0; i < f.length; i++) {
+    const side = f.side[i]!;
+    const price = f.price[i]!;
+    const size = f.size[i]!;
+    const fee = f.fee[i]!;
+    fills++;
+    if (f.maker[i] === 1) makerFills++;
+    if (side > 0) bought += size;
+    else sold += size;
+    notional += inverse ? (size * cv) / price : price * size * cv;
+    fees += fee;
+    trade(side, price, size);
+    // A fee taken from the base bought: that base is sold at the fill price to pay it.
+    if (spec.kind === 'spot' && spec.feeAsset === 'received' && side > 0 && fee > 0) trade(-1, price, fee / price);
   }
   const entry = openSize === 0 ? 0 : inverse ? openSize / openWeighted : openWeighted / openSize;
   const realized = inverse ? cv * (paidCoin - (position === 0 ? 0 : position / entry)) : cv * (position * entry - paidQuote);

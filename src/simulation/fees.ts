@@ -4,6 +4,36 @@
 
 import type { FeeModel } from './types.js';
 
+/**
+ * Which asset an exchange takes a fill's fee from:
+ *   quote     always the quote / settlement currency (derivatives; Coinbase spot)
+ *   received  the asset the fill gives the account: a buy pays in base, a sell in quote (Binance spot without
+ *             BNB, OKX spot, Bybit spot as we read their docs; see docs/matching.md "Exchange rules")
+ * Fee models price every fee in quote (rate × notional); the rule only says where it is taken from.
+ */
+export type FeeAssetRule = 'quote' | 'received';
+
+/**
+ * The part of a fill's fee taken from the base asset: `feeInQuote / price` for a buy under 'received',
+ * else 0 (a rebate, a negative fee, is paid in quote: how exchanges pay spot rebates is not modelled). The fee keeps its quote value (the base amount valued at the fill price), so PnL stays in quote.
+ * Example: a buy of 0.01 BTC at 60000 at 0.1% has fee 0.6 USDT = 0.00001 BTC, and leaves 0.00999 BTC.
+ */
+export function baseFee(rule: FeeAssetRule | undefined, side: number, price: number, feeInQuote: number): number {
+  return rule === 'received' && side > 0 && feeInQuote > 0 ? feeInQuote / price : 0;
+}
+
+/** The asset and amount a fill's fee is charged in (`feeInQuote` as the fee model priced it). */
+export function feeCharge(
+  rule: FeeAssetRule | undefined,
+  assets: { base: string; settlement: string },
+  side: number,
+  price: number,
+  feeInQuote: number,
+): { asset: string; amount: number } {
+  const b = baseFee(rule, side, price, feeInQuote);
+  return b !== 0 ? { asset: assets.base, amount: b } : { asset: assets.settlement, amount: feeInQuote };
+}
+
 export interface FeeRates {
   /** Fraction of notional, e.g. 0.0002 = 0.02%; negative = rebate. */
   maker: number;

@@ -47,7 +47,12 @@ export interface OrderUpdate {
   lastFillSize: number;
   /** Whether this update's fill provided liquidity (maker) or took it (taker). */
   lastFillMaker: boolean;
+  /** This update's fill's fee valued in the settlement currency (quote; the coin for inverse contracts). */
   lastFillFee: number;
+  /** The asset the exchange took that fee from (ctx.instrument(venue).feeAsset) and the amount in that asset:
+   *  on Binance spot a buy of 0.01 BTC at 60000 at 0.1% pays 0.00001 BTC, lastFillFee 0.6 (USDT). */
+  lastFillFeeAsset: string;
+  lastFillFeeAmount: number;
   /** Why the order was rejected or cancelled by the exchange ('post_only_would_take', 'rate_limit', ...). */
   reason: string | undefined;
   /** Exchange time of the event this update reports, ns relative to the run's origin. */
@@ -66,6 +71,34 @@ export interface BookView {
   bidLevels(): number;
   askLevels(): number;
   mid(): number;
+}
+
+/**
+ * An instrument's trading rules as its exchange publishes them (the contract spec in src/exchanges/<x>/).
+ * An order whose limit price is off the tick grid, whose size is off the lot grid or below minQty, or whose
+ * value price × size (× contract value) is below minNotional is rejected by the exchange with its own reason;
+ * round with the helpers. Fields are 0 (decimals NaN, helpers the identity) where the rule is unknown.
+ */
+export interface Instrument {
+  readonly base: string;
+  readonly quote: string;
+  /** Price increment. */
+  readonly tickSize: number;
+  /** Size increment, in the venue's size unit (base, or contracts). */
+  readonly lotSize: number;
+  /** Smallest order size (0: none). */
+  readonly minQty: number;
+  /** Smallest order value in quote, checked on limit orders (0: none). */
+  readonly minNotional: number;
+  /** Decimals of tickSize and lotSize (0.01 -> 2). */
+  readonly priceDecimals: number;
+  readonly sizeDecimals: number;
+  /** The asset a fill's fee is taken from: e.g. Binance spot BTC for a buy, USDT for a sell. */
+  feeAsset(side: OrderSide): string;
+  /** `price` rounded down / up to the tick grid, `size` down to the lot grid. */
+  priceDown(price: number): number;
+  priceUp(price: number): number;
+  sizeDown(size: number): number;
 }
 
 export interface TradeView {
@@ -105,6 +138,8 @@ export interface Context {
   /** Index of a venue by exchange and symbol; throws naming what exists if absent. */
   venue(exchange: string, symbol: string): number;
   book(venue: number): BookView;
+  /** The venue's instrument rules (tick, lot, minimums, fee asset) and rounding helpers. */
+  instrument(venue: number): Instrument;
   position(venue: number): Position;
   balances(venue: number): Balances;
   /** Orders still open (sent and not finished), as last reported to the strategy. */

@@ -15,10 +15,14 @@ export function inverseContractUsd(base: string): number {
   return base === 'BTC' ? 100 : 10;
 }
 
-/** Published price and size increments of an instrument. */
+/** Published price and size increments of an instrument, and its minimums where the exchange has them. */
 export interface Increments {
   tickSize: number;
   lotSize: number;
+  /** Smallest order size, in the venue's size unit. */
+  minQty?: number;
+  /** Smallest order value (price × size × contract value), in quote. */
+  minNotional?: number;
 }
 
 /** Apply a contract-value override (validated) to a spec the symbol determined. */

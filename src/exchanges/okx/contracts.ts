@@ -1,6 +1,6 @@
 // OKX contract specs, default fees and order rate limits (spot, swaps, futures: one exchange id).
 import type { MarketType } from '../../data/types.js';
-import type { ContractSpec } from '../../simulation/accounting.js';
+import type { ContractSpec, RejectionReasons } from '../../simulation/accounting.js';
 import type { FeeRates } from '../../simulation/fees.js';
 import type { RateWindow } from '../../simulation/rate-limit.js';
 import { inverseContractUsd, type Increments } from '../kit/contracts.js';
@@ -20,18 +20,30 @@ const OKX_LINEAR_CT_VAL: Readonly<Record<string, number>> = {
 };
 
 /**
- * tickSz and lotSz of the bundled instruments, from GET /api/v5/public/instruments (instType SPOT, SWAP) as
- * published in 2024. Swap sizes are in contracts; the USDT swaps' step became 0.1 contract in April 2024
+ * tickSz, lotSz and minSz of the bundled instruments, from GET /api/v5/public/instruments (instType SPOT, SWAP)
+ * as published in 2024. Swap sizes are in contracts; the USDT swaps' step became 0.1 contract in April 2024
  * (OKX announcements "OKX to adjust the minimum order quantities for several futures", 2024-04-12: ETH/USDT,
- * 2024-04-19: BTC/USDT).
+ * 2024-04-19: BTC/USDT), and we take their minSz to be that step (unsure). OKX has no order value minimum.
  */
 const INCREMENTS: Readonly<Record<string, Increments>> = {
-  'BTC-USDT': { tickSize: 0.1, lotSize: 0.00000001 },
-  'ETH-USDT': { tickSize: 0.01, lotSize: 0.000001 },
-  'BTC-USDT-SWAP': { tickSize: 0.1, lotSize: 0.1 },
-  'ETH-USDT-SWAP': { tickSize: 0.01, lotSize: 0.1 },
-  'BTC-USD-SWAP': { tickSize: 0.1, lotSize: 1 },
-  'ETH-USD-SWAP': { tickSize: 0.01, lotSize: 1 },
+  'BTC-USDT': { tickSize: 0.1, lotSize: 0.00000001, minQty: 0.00001 },
+  'ETH-USDT': { tickSize: 0.01, lotSize: 0.000001, minQty: 0.0001 },
+  'BTC-USDT-SWAP': { tickSize: 0.1, lotSize: 0.1, minQty: 0.1 },
+  'ETH-USDT-SWAP': { tickSize: 0.01, lotSize: 0.1, minQty: 0.1 },
+  'BTC-USD-SWAP': { tickSize: 0.1, lotSize: 1, minQty: 1 },
+  'ETH-USD-SWAP': { tickSize: 0.01, lotSize: 1, minQty: 1 },
+};
+
+/**
+ * OKX sCode and sMsg for an order off the grid or below minSz (v5 error codes, "Trade"): 51121 "Order quantity
+ * must be a multiple of the lot size.", 51020 "Your order should meet or exceed the minimum order amount.". A
+ * price off tickSz gets the generic 51000 "Parameter px error" (unsure: no dedicated code found).
+ */
+const REJECTIONS: RejectionReasons = {
+  tick: '51000 Parameter px error',
+  lot: '51121 Order quantity must be a multiple of the lot size.',
+  minQty: '51020 Your order should meet or exceed the minimum order amount.',
+  minNotional: '51020 Your order should meet or exceed the minimum order amount.',
 };
 
 export function okxContractSpec(symbol: string, overrides: { contractValue?: number } = {}): ContractSpec {
@@ -55,7 +67,8 @@ export function okxContractSpec(symbol: string, overrides: { contractValue?: num
     spec.contractValue = overrides.contractValue;
   }
   const inc = INCREMENTS[sym];
-  return inc ? { ...spec, ...inc } : spec;
+  // Spot fees are taken from the asset received (a buy pays in base); swaps charge the settlement currency.
+  return { ...spec, ...(inc ? { ...inc, rejections: REJECTIONS } : {}), feeAsset: market === 'spot' ? 'received' : 'quote' };
 }
 
 /** Base tier (Lv1), from OKX's fee schedule: spot 0.08%/0.1%, swaps 0.02%/0.05%. Spot and swaps differ: pass the instId. */
