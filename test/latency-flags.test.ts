@@ -36,7 +36,7 @@ export default {
       onBook(ctx, v) {
         if (started.has(v)) return;
         started.add(v);
-        const id = ctx.submit({ venue: v, side: 1, type: 'limit', price: Math.floor(ctx.book(v).bestBid() * 0.5), size: 0.001 });
+        const id = ctx.submit({ venue: v, side: 1, type: 'limit', price: Math.floor(ctx.book(v).bestBid() * 0.5), size: 0.01 }); // 0.01: above USD-M's 100 USDT minimum value at half the bid
         sent.set(id, ctx.now());
       },
       onOrderUpdate(ctx, u) {

@@ -294,8 +294,8 @@ describe('the built-in strategies on the bundled capture keep to the grid (dist/
 
   // [strategy, orders, of which refused post-only (the engine's own reason, not an exchange rule)]
   for (const [strategy, orders, postOnly] of [
-    ['perp-leads-spot', 55, 0],
-    ['market-maker', 472, 1],
+    ['perp-leads-spot', 36, 0],
+    ['market-maker', 474, 1],
     ['ma-crossover', 6, 0],
   ] as const) {
     it(`${strategy} at 0 ms: ${orders} orders, none refused by an exchange rule, every price and size on its venue's grid`, async () => {
