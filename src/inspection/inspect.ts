@@ -64,23 +64,34 @@ export function checkDataset(dir: string): DatasetCheck {
 
   let rows = 0;
   let unknownStreamRows = 0;
-  ds.forEachEventBatch((b: EventBatch) => {
-    const n = b.length;
-    for (let i = 0; i < n; i++) {
-      const row = rows + i;
-      timeOrder.onRow(b, i, row);
-      if (b.stream[i]! >= nS) {
-        unknownStreamRows++;
-        continue;
+  // A damaged segment stops the check there: what was read is reported, and the damage is an error.
+  const unreadable: string[] = [];
+  try {
+    ds.forEachRawBatch(() => {});
+  } catch (e) {
+    unreadable.push(`unreadable raw table: ${(e as Error).message}`);
+  }
+  try {
+    ds.forEachEventBatch((b: EventBatch) => {
+      const n = b.length;
+      for (let i = 0; i < n; i++) {
+        const row = rows + i;
+        timeOrder.onRow(b, i, row);
+        if (b.stream[i]! >= nS) {
+          unknownStreamRows++;
+          continue;
+        }
+        messages.onRow(b, i);
+        streamEvents.onRow(b, i);
+        sequence.onRow(b, i, row);
+        crossedBook.onRow(b, i, row);
+        clock.onRow(b, i);
       }
-      messages.onRow(b, i);
-      streamEvents.onRow(b, i);
-      sequence.onRow(b, i, row);
-      crossedBook.onRow(b, i, row);
-      clock.onRow(b, i);
-    }
-    rows += n;
-  });
+      rows += n;
+    });
+  } catch (e) {
+    unreadable.push(`unreadable events table: ${(e as Error).message}`);
+  }
 
   const events = streamEvents.finish();
   const chain = sequence.finish();
@@ -88,7 +99,7 @@ export function checkDataset(dir: string): DatasetCheck {
   const order = timeOrder.finish();
   const clocks = clock.finish();
 
-  const errors: string[] = [];
+  const errors: string[] = [...unreadable];
   const notes: string[] = [];
   for (const p of ds.problems) notes.push(`read problem: ${p.message}`);
   if (unknownStreamRows > 0) {
