@@ -548,6 +548,12 @@ describe('the latencylab CLI', () => {
     expect(m.err).toContain(`dataset not found: ${missing} does not exist`);
     const notDs = cli('dataset', 'check', ROOT);
     expect(notDs.code).toBe(1);
-    expect(notDs.err).toContain('manifest.json is missing');
+    expect(notDs.err).toContain(`not a dataset folder: ${ROOT} holds no manifest.json`);
+    // A file given for a folder is named as such, not as "<file>/manifest.json is missing".
+    const file = path.join(ROOT, 'package.json');
+    const f = cli('dataset', 'info', file);
+    expect(f.code).toBe(1);
+    expect(f.err).toContain(`not a dataset folder: ${file} is a file`);
+    expect(f.err).not.toContain('package.json/manifest.json');
   });
 });

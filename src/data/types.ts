@@ -67,6 +67,8 @@ export const GapReason = {
   BadInput: 5,
   /** The stream was restarted by the exchange (Bybit u=1, OKX seqId reset). */
   Reset: 6,
+  /** The recorder could not write rows (disk full past its memory bound): what they held is lost. */
+  NotWritten: 7,
 } as const;
 export type GapReason = (typeof GapReason)[keyof typeof GapReason];
 export const GAP_REASON_NAMES: Record<number, string> = {
@@ -76,6 +78,7 @@ export const GAP_REASON_NAMES: Record<number, string> = {
   4: 'crossed',
   5: 'bad_input',
   6: 'reset',
+  7: 'not_written',
 };
 
 /** `side` column (int8). For book rows the book side; for trades the aggressor side. */
