@@ -104,6 +104,9 @@ export const Flag = {
   /** Book rows a live client buffered before its snapshot arrived: `local_ts` is when the snapshot
    *  let them be applied, not when they were received (the raw table has that). */
   Buffered: 128,
+  /** Gap row: only trades were lost (the recorder rejected a trade frame). Books are not affected; the
+   *  trade-id check counts the jump as explained. Readers older than this flag treat it as a full gap. */
+  TradeGap: 256,
 } as const;
 
 /** One replayable stream: an exchange's symbol. Its index in the manifest's `streams` is the `stream` column. */

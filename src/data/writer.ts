@@ -71,7 +71,7 @@ export const NODE_FILES: WriterFiles = {
 export interface WritePause {
   /** The error's code (ENOSPC, EDQUOT, EIO...) or message. */
   error: string;
-  /** Local time of the first row that could not be written at once. */
+  /** Local time of the last row accepted when the disk first refused bytes. */
   sinceNs: bigint;
   /** Bytes of finished batches waiting in memory. */
   pendingBytes: number;
@@ -214,6 +214,8 @@ export class DatasetWriter {
   private pauseState: WritePause | null = null;
   /** Rows are being dropped (the pause went past maxPendingBytes) since this local time. */
   private dropSince: bigint | null = null;
+  /** Rows dropped over the writer's life because the disk stayed full past maxPendingBytes. */
+  readonly dropped = { events: 0, raw: 0 };
   /** Local time of the last row accepted (for the Gap rows that mark a loss). */
   private lastTs = MIN_I64;
 
@@ -328,6 +330,7 @@ export class DatasetWriter {
   ): void {
     if (this.dropSince !== null) {
       this.pauseState!.droppedEvents++;
+      this.dropped.events++;
       return;
     }
     if (localTs > this.lastTs) this.lastTs = localTs;
@@ -360,6 +363,7 @@ export class DatasetWriter {
   rawMessage(localTs: bigint, exchange: string, source: string, line: number, kind: RawKind, data: string): void {
     if (this.dropSince !== null) {
       this.pauseState!.droppedRaw++;
+      this.dropped.raw++;
       return;
     }
     if (localTs > this.lastTs) this.lastTs = localTs;
