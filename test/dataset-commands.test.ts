@@ -381,6 +381,32 @@ describe('checkDataset', () => {
 });
 
 describe('bookAt', () => {
+  it('a Disconnect without exchange time takes effect after the row before it, not at its local time', () => {
+    // The local clock is 37 s ahead of the exchange's: the disconnect's exch_ts (its local time, 40 s) is
+    // far past the exchange times around it. At exchange time 3 s the book must not be valid.
+    const D = EventKind.Disconnect;
+    const R = EventKind.Reconnect;
+    const dir = path.join(tempDir('latencylab-dataset-'), 'dc');
+    writeDataset(dir, [
+      [0, 38_000, 1000, S, BID, 100, 1, 10, -1, SB],
+      [0, 38_000, 1000, S, ASK, 101, 1, 10, -1, SE | ME],
+      [0, 39_000, 2000, L, BID, 100, 2, 11, 10, ME],
+      [0, 40_000, 40_000, D, 0, NaN, 0, -1, -1, ME | NoExchangeTime],
+      [0, 40_500, 40_500, R, 0, NaN, 0, -1, -1, ME | NoExchangeTime],
+      [0, 41_000, 4000, S, BID, 99, 1, 20, -1, SB],
+      [0, 41_000, 4000, S, ASK, 100, 1, 20, -1, SE | ME],
+      [0, 41_001, 4001, L, BID, 99, 3, 21, 20, ME],
+    ]);
+    const before = bookAt(dir, 'binance-usdm', 'BTCUSDT', ms(2000));
+    expect(before.valid).toBe(false); // conservative: the disconnect is after this update in file order
+    expect(before.invalid_reason).toBe('disconnect marker without exchange time (local time 2023-11-14T22:14:00.000000000Z) (row 3), and no snapshot after it up to this time');
+    const during = bookAt(dir, 'binance-usdm', 'BTCUSDT', ms(3000));
+    expect(during).toMatchObject({ valid: false, best_bid: null, best_ask: null });
+    const after = bookAt(dir, 'binance-usdm', 'BTCUSDT', ms(4000));
+    expect(after).toMatchObject({ valid: true, best_bid: 99, best_ask: 100, invalid_reason: null });
+    expect(after.bids).toEqual([{ price: 99, size: 1 }]);
+  });
+
   it('gives the book as of an exchange time, stopping before the first later book message', () => {
     const b = bookAt(dirA, 'binance-usdm', 'btcusdt', ms(1025));
     expect(b).toMatchObject({
