@@ -583,3 +583,35 @@ describe('the latencylab CLI', () => {
     expect(f.err).not.toContain('package.json/manifest.json');
   });
 });
+
+describe('trade-id continuity', () => {
+  it('checks streams whose ids go one by one: an unmarked jump is an error, a jump across a marker a note', () => {
+    const rows: Row[] = [];
+    // Stream 0: ids 1..25, then 30 (4 missing, no marker), then a TradeGap marker and 40 (explained).
+    for (let id = 1; id <= 25; id++) rows.push([0, id, id, Trade, BID, 100, 1, id, -1, ME]);
+    rows.push([0, 26, 26, Trade, BID, 100, 1, 30, -1, ME]);
+    rows.push([0, 27, 27, Gap, 0, NaN, GapReason.BadInput, -1, -1, ME | NoExchangeTime | Flag.TradeGap]);
+    rows.push([0, 28, 28, Trade, BID, 100, 1, 40, -1, ME]);
+    // Stream 1: increasing but sparse ids (every third): not consecutive numbering, not checked.
+    for (let k = 0; k < 30; k++) rows.push([1, 30 + k, 30 + k, Trade, ASK, 2000, 1, 3 * k, -1, ME]);
+    const dir = path.join(tempDir('latencylab-dataset-'), 'trades');
+    writeDataset(dir, rows);
+    const c = checkDataset(dir);
+    expect(c.exit_code).toBe(2);
+    expect(c.errors).toEqual(['binance-usdm BTCUSDT: 1 trade id jump(s) that no gap marker explains (4 trade id(s) missing)']);
+    expect(c.notes).toContain('binance-usdm BTCUSDT: 1 trade id jump(s) across a gap or disconnect marker');
+    expect(c.streams[0]!.trade_ids).toEqual({
+      checked: true,
+      steps: 25,
+      consecutive_steps: 24,
+      jumps: 1,
+      missing_ids: 4,
+      explained_jumps: 1,
+      backward_steps: 0,
+      examples: [{ row: 25, local_ts: iso(26), from_id: 25, to_id: 30, missing: 4 }],
+    });
+    expect(c.streams[1]!.trade_ids).toMatchObject({ checked: false, steps: 29, consecutive_steps: 0, jumps: 29 });
+    // The TradeGap row is counted with the gap markers.
+    expect(c.streams[0]!.gaps).toEqual({ total: 1, by_reason: { bad_input: 1 } });
+  });
+});

@@ -15,6 +15,7 @@ import { EventKind, Flag, GapReason, RawKind } from '../src/data/types.js';
 import { startRecorder } from '../src/recorder/recorder.js';
 import { statusLine, type RecorderStats } from '../src/recorder/status.js';
 import { redactSecrets } from '../src/recorder/redact.js';
+import { checkDataset } from '../src/inspection/inspect.js';
 import { tempDir } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -167,6 +168,7 @@ describe('disk full', () => {
     // The ids jump where rows were dropped, and only there.
     const jumps = back.ids.slice(1).filter((x, i) => x !== back.ids[i]! + 1).length;
     expect(jumps).toBe(1);
+    expect(checkDataset(out).streams[0]!.trade_ids).toMatchObject({ checked: true, jumps: 0, explained_jumps: 1 });
   }, 30_000);
 });
 
@@ -182,6 +184,10 @@ describe('a rejected frame', () => {
     const back = readBack(out);
     expect(back.gaps).toEqual([[GapReason.BadInput, Flag.MessageEnd | Flag.NoExchangeTime | Flag.TradeGap]]);
     expect(back.ids.length).toBe(rec.stats().messages - 1);
+    // dataset check sees the lost trade's id jump, explained by the marker.
+    const c = checkDataset(out);
+    expect(c.exit_code).toBe(0);
+    expect(c.streams[0]!.trade_ids).toMatchObject({ checked: true, jumps: 0, explained_jumps: 1, missing_ids: 0 });
   }, 30_000);
 });
 
