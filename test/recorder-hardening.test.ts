@@ -239,6 +239,43 @@ describe('secrets', () => {
       if (r.status !== 0) throw new Error(r.stdout + r.stderr);
     }, 120_000);
 
+    it('kill -9, then --append: the dataset reads clean, and a Disconnect per stream marks the outage at the seam', async () => {
+      const feed = await tradeFeed({ everyMs: 5 });
+      cleanups.push(feed.close);
+      const out = path.join(tempDir(), 'ds');
+      const record = (...extra: string[]) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'bin/latencylab.js'), 'record', '--exchange', 'binance-usdm', '--symbols', 'BTCUSDT', '--streams', 'trade', '--out', out, '--url', feed.url, '--status-json', ...extra], { cwd: ROOT });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        return { child, lines: () => stdout.split('\n').filter((l) => l.startsWith('{')).length };
+      };
+      const first = record();
+      await until(() => first.lines() >= 2, 15_000, 'two status lines');
+      first.child.kill('SIGKILL');
+      await new Promise<void>((r) => first.child.once('exit', () => r()));
+      const second = record('--append');
+      await until(() => second.lines() >= 2, 15_000, 'two status lines after the restart');
+      second.child.kill('SIGINT');
+      await new Promise<void>((r) => second.child.once('exit', () => r()));
+      const ds = openDataset(out);
+      const kinds: number[] = [];
+      const seamAt: bigint[] = [];
+      ds.forEachEventBatch((b) => {
+        for (let i = 0; i < b.length; i++) {
+          kinds.push(b.kind[i]!);
+          if (b.kind[i] === EventKind.Disconnect) seamAt.push(b.localTs[i]!);
+        }
+      });
+      expect(ds.problems).toEqual([]);
+      // The first run died without a Disconnect; the append wrote one at the last local time on disk, and the
+      // second run's clean stop wrote its own.
+      expect(seamAt.length).toBe(2);
+      const firstSeg = ds.segments[0]!;
+      expect(seamAt[0]).toBe(BigInt(firstSeg.localTsMax!));
+      expect(firstSeg.closed).toBe(true);
+      expect(checkDataset(out).exit_code).toBe(0);
+    }, 60_000);
+
     it('user:password and ?listenKey= in --url and --rest-url appear nowhere: stdout, stderr, problem log, manifest, dataset files', async () => {
       const SECRET = 'SECRETlistenKey123';
       const PASS = 'hunter2pass';
