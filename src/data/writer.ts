@@ -105,8 +105,9 @@ class SyncStreamWriter extends RecordBatchStreamWriter {
     if (!this._started) return this;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : ArrayBuffer.isView(chunk) ? chunk : new Uint8Array(chunk);
     if (buf.byteLength > 0) {
-      // Copied: arrow may reuse its buffers, and these bytes may wait a while (disk full).
-      this.pending.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice());
+      // Not copied: every batch's buffers are built fresh in flushEvents/flushRaw (arrow's padding is a shared
+      // zero buffer), so bytes waiting for a full disk stay as they were.
+      this.pending.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
       this.pendingBytes += buf.byteLength;
       this._position += buf.byteLength;
     }
