@@ -103,6 +103,12 @@ beforeAll(() => {
   fs.cpSync(dirB, dirCut, { recursive: true });
   const f = path.join(dirCut, 'events-000001.arrow');
   fs.truncateSync(f, fs.statSync(f).size - 40);
+  // Such a writer last wrote the manifest before the cut batch (manifest rows never exceed the rows on
+  // disk; a manifest listing more is damage, test/dataset-damage.test.ts) and had not closed the segment.
+  const m = JSON.parse(fs.readFileSync(path.join(dirCut, 'manifest.json'), 'utf8'));
+  m.segments[0].rows = 6;
+  m.segments[0].closed = false;
+  fs.writeFileSync(path.join(dirCut, 'manifest.json'), JSON.stringify(m));
 });
 
 describe('BookBuilder', () => {
@@ -233,7 +239,7 @@ describe('datasetInfo', () => {
     const info = datasetInfo(dirCut);
     expect(info.rows).toBe(6); // 4 batches of 2 rows; the last one was cut
     expect(info.segments[0]!.rows).toBe(6);
-    expect(info.segments[0]!.manifest_rows).toBe(8);
+    expect(info.segments[0]!.manifest_rows).toBe(6);
     expect(info.counts).toEqual({ book_snapshot: 2, book_level: 2, bbo: 2 });
     expect(info.problems).toHaveLength(1);
     expect(info.problems[0]!.file).toBe(path.join(dirCut, 'events-000001.arrow'));
@@ -375,6 +381,32 @@ describe('checkDataset', () => {
 });
 
 describe('bookAt', () => {
+  it('a Disconnect without exchange time takes effect after the row before it, not at its local time', () => {
+    // The local clock is 37 s ahead of the exchange's: the disconnect's exch_ts (its local time, 40 s) is
+    // far past the exchange times around it. At exchange time 3 s the book must not be valid.
+    const D = EventKind.Disconnect;
+    const R = EventKind.Reconnect;
+    const dir = path.join(tempDir('latencylab-dataset-'), 'dc');
+    writeDataset(dir, [
+      [0, 38_000, 1000, S, BID, 100, 1, 10, -1, SB],
+      [0, 38_000, 1000, S, ASK, 101, 1, 10, -1, SE | ME],
+      [0, 39_000, 2000, L, BID, 100, 2, 11, 10, ME],
+      [0, 40_000, 40_000, D, 0, NaN, 0, -1, -1, ME | NoExchangeTime],
+      [0, 40_500, 40_500, R, 0, NaN, 0, -1, -1, ME | NoExchangeTime],
+      [0, 41_000, 4000, S, BID, 99, 1, 20, -1, SB],
+      [0, 41_000, 4000, S, ASK, 100, 1, 20, -1, SE | ME],
+      [0, 41_001, 4001, L, BID, 99, 3, 21, 20, ME],
+    ]);
+    const before = bookAt(dir, 'binance-usdm', 'BTCUSDT', ms(2000));
+    expect(before.valid).toBe(false); // conservative: the disconnect is after this update in file order
+    expect(before.invalid_reason).toBe('disconnect marker without exchange time (local time 2023-11-14T22:14:00.000000000Z) (row 3), and no snapshot after it up to this time');
+    const during = bookAt(dir, 'binance-usdm', 'BTCUSDT', ms(3000));
+    expect(during).toMatchObject({ valid: false, best_bid: null, best_ask: null });
+    const after = bookAt(dir, 'binance-usdm', 'BTCUSDT', ms(4000));
+    expect(after).toMatchObject({ valid: true, best_bid: 99, best_ask: 100, invalid_reason: null });
+    expect(after.bids).toEqual([{ price: 99, size: 1 }]);
+  });
+
   it('gives the book as of an exchange time, stopping before the first later book message', () => {
     const b = bookAt(dirA, 'binance-usdm', 'btcusdt', ms(1025));
     expect(b).toMatchObject({
@@ -542,6 +574,44 @@ describe('the latencylab CLI', () => {
     expect(m.err).toContain(`dataset not found: ${missing} does not exist`);
     const notDs = cli('dataset', 'check', ROOT);
     expect(notDs.code).toBe(1);
-    expect(notDs.err).toContain('manifest.json is missing');
+    expect(notDs.err).toContain(`not a dataset folder: ${ROOT} holds no manifest.json`);
+    // A file given for a folder is named as such, not as "<file>/manifest.json is missing".
+    const file = path.join(ROOT, 'package.json');
+    const f = cli('dataset', 'info', file);
+    expect(f.code).toBe(1);
+    expect(f.err).toContain(`not a dataset folder: ${file} is a file`);
+    expect(f.err).not.toContain('package.json/manifest.json');
+  });
+});
+
+describe('trade-id continuity', () => {
+  it('checks streams whose ids go one by one: an unmarked jump is an error, a jump across a marker a note', () => {
+    const rows: Row[] = [];
+    // Stream 0: ids 1..25, then 30 (4 missing, no marker), then a TradeGap marker and 40 (explained).
+    for (let id = 1; id <= 25; id++) rows.push([0, id, id, Trade, BID, 100, 1, id, -1, ME]);
+    rows.push([0, 26, 26, Trade, BID, 100, 1, 30, -1, ME]);
+    rows.push([0, 27, 27, Gap, 0, NaN, GapReason.BadInput, -1, -1, ME | NoExchangeTime | Flag.TradeGap]);
+    rows.push([0, 28, 28, Trade, BID, 100, 1, 40, -1, ME]);
+    // Stream 1: increasing but sparse ids (every third): not consecutive numbering, not checked.
+    for (let k = 0; k < 30; k++) rows.push([1, 30 + k, 30 + k, Trade, ASK, 2000, 1, 3 * k, -1, ME]);
+    const dir = path.join(tempDir('latencylab-dataset-'), 'trades');
+    writeDataset(dir, rows);
+    const c = checkDataset(dir);
+    expect(c.exit_code).toBe(2);
+    expect(c.errors).toEqual(['binance-usdm BTCUSDT: 1 trade id jump(s) that no gap marker explains (4 trade id(s) missing)']);
+    expect(c.notes).toContain('binance-usdm BTCUSDT: 1 trade id jump(s) across a gap or disconnect marker');
+    expect(c.streams[0]!.trade_ids).toEqual({
+      checked: true,
+      steps: 25,
+      consecutive_steps: 24,
+      jumps: 1,
+      missing_ids: 4,
+      explained_jumps: 1,
+      backward_steps: 0,
+      examples: [{ row: 25, local_ts: iso(26), from_id: 25, to_id: 30, missing: 4 }],
+    });
+    expect(c.streams[1]!.trade_ids).toMatchObject({ checked: false, steps: 29, consecutive_steps: 0, jumps: 29 });
+    // The TradeGap row is counted with the gap markers.
+    expect(c.streams[0]!.gaps).toEqual({ total: 1, by_reason: { bad_input: 1 } });
   });
 });

@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DatasetWriter } from '../src/data/writer.js';
+import { DatasetWriter, NODE_FILES, type WriterFiles } from '../src/data/writer.js';
 import { openDataset } from '../src/data/reader.js';
 import { readManifest } from '../src/data/manifest.js';
-import { EventKind, Flag } from '../src/data/types.js';
+import { EventKind, Flag, GapReason, RawKind } from '../src/data/types.js';
 import { NS_PER_S } from '../src/data/time.js';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { writeManifest } from '../src/data/manifest.js';
@@ -129,6 +129,158 @@ describe('publish_ts: the second exchange clock', () => {
     expect(got).toEqual([
       [10n * MS, 10e6, 10e6, false],
       [20n * MS, 20e6, 20e6, false],
+    ]);
+  });
+});
+
+/** The raw rows' texts on disk, in order. */
+function readRaw(dir: string): string[] {
+  const out: string[] = [];
+  openDataset(dir).forEachRawBatch((b) => {
+    for (let i = 0; i < b.length; i++) out.push(b.data(i));
+  });
+  return out;
+}
+
+/** Every events row as [kind, local s after T0, id, size]. */
+function readRows(dir: string): [number, number, number, number][] {
+  const out: [number, number, number, number][] = [];
+  openDataset(dir).forEachEventBatch((b) => {
+    for (let i = 0; i < b.length; i++) out.push([b.kind[i]!, Number((b.localTs[i]! - T0) / NS_PER_S), Number(b.id[i]), b.size[i]!]);
+  });
+  return out;
+}
+
+describe('crash safety', () => {
+  it('raw and events tables go to disk together: a full events batch takes the raw rows with it', () => {
+    const dir = path.join(tempDir(), 'ds');
+    const w = new DatasetWriter(dir, { batchRows: 8 });
+    const s = w.stream({ exchange: 'binance-usdm', market: 'linear', symbol: 'BTCUSDT' });
+    for (let i = 0; i < 8; i++) {
+      w.rawMessage(T0 + BigInt(i) * NS_PER_S, 'binance-usdm', 'ws1', i + 1, RawKind.Received, `frame ${i}`);
+      trades(w, s, i, 1, NS_PER_S);
+    }
+    // No flush, no close (a kill -9 now): the 8th event filled the batch, and the raw rows went with it.
+    expect(readIds(dir)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(readRaw(dir)).toEqual(Array.from({ length: 8 }, (_, i) => `frame ${i}`));
+  });
+
+  it('--append after a kill mid-write cuts the half batch off, ends the stream, and marks the outage with a Disconnect', () => {
+    const dir = path.join(tempDir(), 'ds');
+    const w = new DatasetWriter(dir, { batchRows: 4 });
+    const s = w.stream({ exchange: 'binance-usdm', market: 'linear', symbol: 'BTCUSDT' });
+    w.stream({ exchange: 'binance-spot', market: 'spot', symbol: 'BTCUSDT' });
+    trades(w, s, 0, 4, NS_PER_S); // one batch on disk
+    const file = path.join(dir, 'events-000001.arrow');
+    const complete = fs.statSync(file).size;
+    trades(w, s, 4, 4, NS_PER_S); // a second batch ...
+    const full = fs.statSync(file).size;
+    fs.truncateSync(file, complete + Math.floor((full - complete) / 2)); // ... half written when the process died
+    const next = new DatasetWriter(dir, { append: true, markSeam: true });
+    // The half batch is gone and the file ends with an end-of-stream marker.
+    expect(fs.statSync(file).size).toBe(complete + 8);
+    expect(readManifest(dir).segments[0]).toMatchObject({ rows: 4, closed: true, localTsMax: String(T0 + 3n * NS_PER_S) });
+    trades(next, 0, 20, 1, NS_PER_S);
+    next.close();
+    // Both streams get a Disconnect at the last local time on disk (3 s): the outage starts there.
+    expect(readRows(dir)).toEqual([
+      [EventKind.Trade, 0, 0, 1],
+      [EventKind.Trade, 1, 1, 1],
+      [EventKind.Trade, 2, 2, 1],
+      [EventKind.Trade, 3, 3, 1],
+      [EventKind.Disconnect, 3, -1, 0],
+      [EventKind.Disconnect, 3, -1, 0],
+      [EventKind.Trade, 20, 20, 1],
+    ]);
+    expect(openDataset(dir).problems).toEqual([]);
+  });
+});
+
+/**
+ * The writer's file calls with a switch: while `full`, writes go to /dev/full, which fails them with a real
+ * ENOSPC from the kernel; `partial` lets the next write put only its first half into the real file first.
+ */
+function fillableDisk() {
+  const devFull = fs.openSync('/dev/full', 'w');
+  const disk = { full: false, partial: false, refused: 0 };
+  const files: WriterFiles = {
+    ...NODE_FILES,
+    writeSync(fd, buf, off, len) {
+      if (disk.partial) {
+        disk.partial = false;
+        disk.full = true;
+        return fs.writeSync(fd, buf, off, Math.floor(len / 2));
+      }
+      if (disk.full) {
+        disk.refused++;
+        return fs.writeSync(devFull, buf, off, len);
+      }
+      return fs.writeSync(fd, buf, off, len);
+    },
+    writeFileSync(file, text) {
+      if (disk.full) {
+        disk.refused++;
+        fs.writeFileSync('/dev/full', text);
+      }
+      fs.writeFileSync(file, text);
+    },
+  };
+  return { disk, files, close: () => fs.closeSync(devFull) };
+}
+
+describe('disk full', () => {
+  it('a write refused half way (real ENOSPC from /dev/full) keeps the rest and resumes exactly there: no garbage rows', () => {
+    const dir = path.join(tempDir(), 'ds');
+    const { disk, files, close } = fillableDisk();
+    const w = new DatasetWriter(dir, { batchRows: 4, files });
+    const s = w.stream({ exchange: 'binance-usdm', market: 'linear', symbol: 'BTCUSDT' });
+    trades(w, s, 0, 4, NS_PER_S);
+    disk.partial = true;
+    trades(w, s, 4, 4, NS_PER_S); // batch 2: half its bytes reach the file, then ENOSPC
+    expect(w.pause).toMatchObject({ error: 'ENOSPC', droppedEvents: 0, droppedRaw: 0 });
+    trades(w, s, 8, 3, NS_PER_S);
+    w.flush(); // still full: nothing thrown, still paused
+    expect(disk.refused).toBeGreaterThanOrEqual(2);
+    expect(w.pause?.error).toBe('ENOSPC');
+    // A reader now sees the complete first batch and a cut-off tail, never a garbage row.
+    expect(readIds(dir)).toEqual([0, 1, 2, 3]);
+    disk.full = false;
+    w.flush();
+    expect(w.pause).toBeNull();
+    w.close();
+    close();
+    expect(readIds(dir)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    expect(openDataset(dir).problems).toEqual([]);
+    expect(readManifest(dir).segments[0]!.rows).toBe(11);
+  });
+
+  it('past its memory bound it drops rows, counts them, and marks the loss with Gap rows (not_written) on resume', () => {
+    const dir = path.join(tempDir(), 'ds');
+    const { disk, files, close } = fillableDisk();
+    const w = new DatasetWriter(dir, { batchRows: 2, files, maxPendingBytes: 1 });
+    const s = w.stream({ exchange: 'binance-usdm', market: 'linear', symbol: 'BTCUSDT' });
+    w.stream({ exchange: 'binance-spot', market: 'spot', symbol: 'BTCUSDT' });
+    trades(w, s, 0, 2, NS_PER_S);
+    disk.full = true;
+    trades(w, s, 2, 2, NS_PER_S); // a full batch the disk refuses: over the 1-byte bound, dropping starts at 3 s
+    trades(w, s, 4, 5, NS_PER_S); // dropped
+    w.rawMessage(T0 + 9n * NS_PER_S, 'binance-usdm', 'ws1', 1, RawKind.Received, 'lost');
+    w.flush();
+    expect(w.pause).toMatchObject({ error: 'ENOSPC', droppedEvents: 5, droppedRaw: 1 });
+    disk.full = false;
+    expect(w.flush()).toBe(true); // resumed after a loss
+    expect(w.pause).toBeNull();
+    trades(w, s, 10, 1, NS_PER_S);
+    w.close();
+    close();
+    expect(readRows(dir)).toEqual([
+      [EventKind.Trade, 0, 0, 1],
+      [EventKind.Trade, 1, 1, 1],
+      [EventKind.Trade, 2, 2, 1],
+      [EventKind.Trade, 3, 3, 1],
+      [EventKind.Gap, 3, -1, GapReason.NotWritten],
+      [EventKind.Gap, 3, -1, GapReason.NotWritten],
+      [EventKind.Trade, 10, 10, 1],
     ]);
   });
 });

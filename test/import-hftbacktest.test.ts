@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { runImport } from '../src/cli/import-command.js';
 import { openDataset } from '../src/data/reader.js';
+import { readManifest, writeManifest } from '../src/data/manifest.js';
 import { EventKind } from '../src/data/types.js';
 import { BINANCE, gunzipLines, replayBooks, tempDir, withCaptures, writeGz } from './helpers.js';
 
@@ -158,6 +159,12 @@ withCaptures('datasets on disk', () => {
     const file = path.join(out, 'events-000001.arrow');
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
+    // A writer killed mid-write had listed only what was on disk, and had not closed the segment (a closed
+    // segment cut short of its listed rows is damage: test/dataset-damage.test.ts).
+    const m = readManifest(out);
+    m.segments[0]!.rows = batchSizes.slice(0, -1).reduce((x, y) => x + y, 0);
+    m.segments[0]!.closed = false;
+    writeManifest(out, m);
     const cut = openDataset(out);
     let rows = 0;
     cut.forEachEventBatch((b) => (rows += b.length));

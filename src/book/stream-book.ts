@@ -15,7 +15,7 @@
 // - A BookLevel row sets one level (size 0 deletes it) only while the book is Valid. Between a snapshot's
 //   Begin and End the book is not known yet, and a snapshot replaces the book: a diff in the middle of one is
 //   not applied (the exchanges apply diffs to a complete snapshot, never inside one).
-// - Gap and Disconnect rows clear the book: Unknown.
+// - Gap and Disconnect rows clear the book: Unknown (except a Gap flagged TradeGap: only trades were lost).
 // - Trade, BestBidOffer and Reconnect rows change nothing.
 // The book is consistent only after a row carrying Flag.MessageEnd.
 //
@@ -91,7 +91,7 @@ export class StreamBook {
       return LEVEL_SET;
     }
     if (kind === SNAPSHOT) return this.snapshotRow(rows, i);
-    if (kind === GAP || kind === DISCONNECT) {
+    if (kind === DISCONNECT || (kind === GAP && (rows.flags[i]! & Flag.TradeGap) === 0)) {
       this.reset();
       return CLEARED;
     }

@@ -147,6 +147,23 @@ export function formatCheck(c: DatasetCheck): string[] {
       ]),
     ),
   );
+  out.push('');
+  out.push('trade ids (checked where a stream numbers its trades one by one)');
+  out.push(
+    ...table(
+      ['#', 'stream', 'checked', 'steps', '+1 steps', 'jumps', 'ids missing', 'jumps at markers', 'back'],
+      c.streams.map((s) => {
+        const t = s.trade_ids;
+        return [s.stream, `${s.exchange} ${s.symbol}`, t.checked ? 'yes' : 'no', fmtNum(t.steps), fmtNum(t.consecutive_steps), fmtNum(t.jumps), fmtNum(t.missing_ids), fmtNum(t.explained_jumps), fmtNum(t.backward_steps)];
+      }),
+    ),
+  );
+  const jumps = c.streams.flatMap((s) => s.trade_ids.examples.map((e) => [`${s.exchange} ${s.symbol}`, e.row, e.local_ts, e.from_id, e.to_id, e.missing] as Cell[]));
+  if (jumps.length > 0) {
+    out.push('');
+    out.push('trade id jumps without a marker (first examples)');
+    out.push(...table(['stream', 'row', 'local time', 'from id', 'to id', 'missing'], jumps));
+  }
   const gapRows = c.streams.flatMap((s) => Object.entries(s.gaps.by_reason).map(([r, n]) => [`${s.exchange} ${s.symbol}`, r, fmtNum(n)] as Cell[]));
   if (gapRows.length > 0) {
     out.push('');
@@ -280,7 +297,8 @@ export function registerDatasetCommands(program: Command): void {
     .command('check')
     .description(
       'gap markers, sequence chain, crossed books, time order, feed latency and clock offset per exchange.\n' +
-        'Exit code 0: information only; 2: unexplained sequence breaks or crossed books without a gap marker.',
+        'Exit code 0: information only; 2: an unreadable segment, unexplained sequence breaks or trade-id jumps,\n' +
+        'or crossed books without a gap marker.',
     )
     .argument('<dir>', 'dataset folder')
     .option('--json', 'print JSON (shape in docs/cli.md)')

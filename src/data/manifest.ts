@@ -57,7 +57,8 @@ export function emptySegmentInfo(index: number, events: string, raw: string, clo
 export function readManifest(dir: string): Manifest {
   const file = path.join(dir, MANIFEST_FILE);
   if (!fs.existsSync(dir)) throw new Error(`dataset not found: ${dir} does not exist`);
-  if (!fs.existsSync(file)) throw new Error(`not a dataset: ${file} is missing`);
+  if (!fs.statSync(dir).isDirectory()) throw new Error(`not a dataset folder: ${dir} is a file (a dataset is a folder holding ${MANIFEST_FILE} and its segments)`);
+  if (!fs.existsSync(file)) throw new Error(`not a dataset folder: ${dir} holds no ${MANIFEST_FILE}`);
   let m: Manifest;
   try {
     m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
@@ -70,10 +71,16 @@ export function readManifest(dir: string): Manifest {
   return m;
 }
 
-/** Write atomically, so a crash leaves the old manifest or the new one, never half of one. */
-export function writeManifest(dir: string, m: Manifest): void {
+/** The two calls writeManifest makes (the writer passes its own, which tests make fail). */
+export interface ManifestFiles {
+  writeFileSync(file: string, text: string): void;
+  renameSync(from: string, to: string): void;
+}
+
+/** Write atomically, so a crash (or a full disk) leaves the old manifest or the new one, never half of one. */
+export function writeManifest(dir: string, m: Manifest, files: ManifestFiles = fs): void {
   const file = path.join(dir, MANIFEST_FILE);
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  files.writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
+  files.renameSync(tmp, file);
 }

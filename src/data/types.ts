@@ -67,6 +67,8 @@ export const GapReason = {
   BadInput: 5,
   /** The stream was restarted by the exchange (Bybit u=1, OKX seqId reset). */
   Reset: 6,
+  /** The recorder could not write rows (disk full past its memory bound): what they held is lost. */
+  NotWritten: 7,
 } as const;
 export type GapReason = (typeof GapReason)[keyof typeof GapReason];
 export const GAP_REASON_NAMES: Record<number, string> = {
@@ -76,6 +78,7 @@ export const GAP_REASON_NAMES: Record<number, string> = {
   4: 'crossed',
   5: 'bad_input',
   6: 'reset',
+  7: 'not_written',
 };
 
 /** `side` column (int8). For book rows the book side; for trades the aggressor side. */
@@ -101,6 +104,9 @@ export const Flag = {
   /** Book rows a live client buffered before its snapshot arrived: `local_ts` is when the snapshot
    *  let them be applied, not when they were received (the raw table has that). */
   Buffered: 128,
+  /** Gap row: only trades were lost (the recorder rejected a trade frame). Books are not affected; the
+   *  trade-id check counts the jump as explained. Readers older than this flag treat it as a full gap. */
+  TradeGap: 256,
 } as const;
 
 /** One replayable stream: an exchange's symbol. Its index in the manifest's `streams` is the `stream` column. */

@@ -22,8 +22,8 @@ import {
 } from 'apache-arrow';
 import { eventSchema, FORMAT_VERSION, rawSchema } from './schema.js';
 import { emptySegmentInfo, MANIFEST_FORMAT, readManifest, writeManifest, type Manifest, type SegmentInfo } from './manifest.js';
-import { EVENT_KIND_NAMES, EXCHANGES, MARKET_TYPES, streamKey, type RawKind, type StreamInfo } from './types.js';
-import { scanSegmentFiles } from './segments.js';
+import { EVENT_KIND_NAMES, EventKind, EXCHANGES, Flag, GapReason, MARKET_TYPES, streamKey, type RawKind, type StreamInfo } from './types.js';
+import { describeSegment, forEachBatch, scanSegmentFiles } from './segments.js';
 
 export interface DatasetWriterOptions {
   /** Rows per Arrow record batch of the events table. */
@@ -36,16 +36,68 @@ export interface DatasetWriterOptions {
   append?: boolean;
   /** Provenance stored in the manifest. */
   source?: Record<string, unknown>;
+  /**
+   * With `append`: the data before this writer ended in an outage (a recorder restarted after a crash or a
+   * stop), so every stream of the dataset gets a Disconnect row at the last local time on disk: a book from
+   * before the seam is not valid through the outage.
+   */
+  markSeam?: boolean;
+  /** Bytes of finished batches kept in memory while the disk refuses them (disk full). Default 256 MiB;
+   *  past it, new rows are dropped and, once writing resumes, every stream gets a Gap row (GapReason.NotWritten). */
+  maxPendingBytes?: number;
+  /** The file system calls the writer makes (tests inject failures; the default is node:fs). */
+  files?: WriterFiles;
 }
+
+/** The file system calls of the writer: node:fs in production; a test wraps it to make writes fail for real. */
+export interface WriterFiles {
+  openSync(file: string, flags: string): number;
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  closeSync(fd: number): void;
+  /** Replace a whole file (the manifest, via a temporary file and rename). */
+  writeFileSync(file: string, text: string): void;
+  renameSync(from: string, to: string): void;
+}
+
+export const NODE_FILES: WriterFiles = {
+  openSync: (f, flags) => fs.openSync(f, flags),
+  writeSync: (fd, buf, off, len) => fs.writeSync(fd, buf, off, len),
+  closeSync: (fd) => fs.closeSync(fd),
+  writeFileSync: (f, text) => fs.writeFileSync(f, text),
+  renameSync: (a, b) => fs.renameSync(a, b),
+};
+
+/** The disk refused bytes (ENOSPC and the like): what the writer reports while it waits for space. */
+export interface WritePause {
+  /** The error's code (ENOSPC, EDQUOT, EIO...) or message. */
+  error: string;
+  /** Local time of the last row accepted when the disk first refused bytes. */
+  sinceNs: bigint;
+  /** Bytes of finished batches waiting in memory. */
+  pendingBytes: number;
+  /** Rows dropped because the wait went past maxPendingBytes (events, raw). */
+  droppedEvents: number;
+  droppedRaw: number;
+}
+
+/** An Arrow IPC end-of-stream marker (continuation + zero length). */
+const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 const MAX_I64 = 0x7fffffffffffffffn;
 const MIN_I64 = -0x8000000000000000n;
 
-/** Writes to a file descriptor synchronously instead of arrow's async byte queue. */
+/**
+ * Writes to a file descriptor synchronously instead of arrow's async byte queue. Bytes leave the queue only
+ * once the file has them: a write that fails part way (disk full) keeps the unwritten rest, and the next
+ * sync() continues from exactly there, so the file never holds half a batch followed by another batch.
+ */
 class SyncStreamWriter extends RecordBatchStreamWriter {
   private fd: number;
   bytes = 0;
-  constructor(fd: number) {
+  constructor(
+    fd: number,
+    private readonly files: WriterFiles,
+  ) {
     super({ autoDestroy: false });
     this.fd = fd;
   }
@@ -53,20 +105,30 @@ class SyncStreamWriter extends RecordBatchStreamWriter {
     if (!this._started) return this;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : ArrayBuffer.isView(chunk) ? chunk : new Uint8Array(chunk);
     if (buf.byteLength > 0) {
+      // Not copied: every batch's buffers are built fresh in flushEvents/flushRaw (arrow's padding is a shared
+      // zero buffer), so bytes waiting for a full disk stay as they were.
       this.pending.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+      this.pendingBytes += buf.byteLength;
       this._position += buf.byteLength;
     }
     return this;
   }
   private pending: Uint8Array[] = [];
-  /** Put everything arrow has produced so far into the file in one write. */
+  /** Bytes arrow produced that the file does not have yet. */
+  pendingBytes = 0;
+  /** Put everything arrow has produced so far into the file in one write; throws (keeping the rest) if it fails. */
   sync(): void {
     if (this.pending.length === 0) return;
     const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-    this.pending = [];
+    this.pending = [all];
     let off = 0;
-    while (off < all.byteLength) off += fs.writeSync(this.fd, all, off, all.byteLength - off);
-    this.bytes += all.byteLength;
+    try {
+      while (off < all.byteLength) off += this.files.writeSync(this.fd, all, off, all.byteLength - off);
+    } finally {
+      this.bytes += off;
+      this.pendingBytes = all.byteLength - off;
+      this.pending = off < all.byteLength ? [all.subarray(off)] : [];
+    }
   }
 }
 
@@ -147,23 +209,41 @@ export class DatasetWriter {
   private stats = { lmin: MAX_I64, lmax: MIN_I64, emin: MAX_I64, emax: MIN_I64, rmin: MAX_I64, rmax: MIN_I64 };
   private kindCounts = new Float64Array(16);
   private closed = false;
+  private readonly files: WriterFiles;
+  private readonly maxPendingBytes: number;
+  /** Set while the disk refuses writes; null when everything produced is on disk. */
+  private pauseState: WritePause | null = null;
+  /** Rows are being dropped (the pause went past maxPendingBytes) since this local time. */
+  private dropSince: bigint | null = null;
+  /** Rows dropped over the writer's life because the disk stayed full past maxPendingBytes. */
+  readonly dropped = { events: 0, raw: 0 };
+  /** Local time of the last row accepted (for the Gap rows that mark a loss). */
+  private lastTs = MIN_I64;
 
   constructor(dir: string, opts: DatasetWriterOptions = {}) {
     this.dir = dir;
     this.batchRows = opts.batchRows ?? 65536;
     this.segmentRows = opts.segmentRows ?? 4_000_000;
     this.rotateNs = opts.rotateNs ?? 0n;
+    this.files = opts.files ?? NODE_FILES;
+    this.maxPendingBytes = opts.maxPendingBytes ?? 256 << 20;
     this.cols = new EventColumns(this.batchRows);
     fs.mkdirSync(dir, { recursive: true });
     const hasManifest = fs.existsSync(path.join(dir, 'manifest.json'));
+    let seamNs: bigint | null = null;
     if (hasManifest && opts.append) {
       this.manifest = readManifest(dir);
       // Segments a crashed writer left behind are read back and listed; none are overwritten.
       const known = new Set(this.manifest.segments.map((s) => s.events));
       this.manifest.segments.push(...scanSegmentFiles(dir, known));
-      for (const s of this.manifest.segments) s.closed = true;
+      // A segment its writer never closed ends where the writer died: cut it back to its last complete
+      // batch (what a kill -9 left half-written) and recount it from the files.
+      this.manifest.segments = this.manifest.segments.map((s) => (s.closed ? s : repairSegment(dir, s)));
       this.manifest.streams.forEach((s) => this.registerStream(s));
       if (opts.source) this.manifest.source = { ...this.manifest.source, ...opts.source };
+      for (const s of this.manifest.segments) {
+        if (s.localTsMax !== null && (seamNs === null || BigInt(s.localTsMax) > seamNs)) seamNs = BigInt(s.localTsMax);
+      }
     } else {
       const existing = fs.readdirSync(dir).filter((f) => f.endsWith('.arrow') || f === 'manifest.json');
       if (existing.length > 0) {
@@ -171,7 +251,24 @@ export class DatasetWriter {
       }
       this.manifest = { format: MANIFEST_FORMAT, version: FORMAT_VERSION, streams: [], segments: [], source: opts.source ?? {} };
     }
-    writeManifest(dir, this.manifest);
+    writeManifest(dir, this.manifest, this.files);
+    if (opts.markSeam && seamNs !== null && this.manifest.streams.length > 0) {
+      // The outage began after the last row on disk: from there every book is unknown until its next snapshot.
+      const flags = Flag.MessageEnd | Flag.NoExchangeTime;
+      for (let st = 0; st < this.manifest.streams.length; st++) {
+        this.event(st, seamNs, seamNs, EventKind.Disconnect, 0, NaN, 0, -1n, -1n, flags);
+      }
+    }
+  }
+
+  /** What the writer waits for while the disk refuses writes (null: all is on disk or in the current batch). */
+  get pause(): WritePause | null {
+    if (this.pauseState) this.pauseState.pendingBytes = this.pendingBytes();
+    return this.pauseState;
+  }
+
+  private pendingBytes(): number {
+    return (this.segEvents?.pendingBytes ?? 0) + (this.segRaw?.pendingBytes ?? 0);
   }
 
   get streams(): readonly StreamInfo[] {
@@ -184,8 +281,9 @@ export class DatasetWriter {
     if (i !== undefined) return i;
     const idx = this.registerStream(info);
     this.manifest.streams.push({ exchange: info.exchange, market: info.market, symbol: info.symbol });
-    // Listed at once, so a crash never leaves rows whose stream the manifest does not name.
-    writeManifest(this.dir, this.manifest);
+    // Listed at once, so a crash never leaves rows whose stream the manifest does not name. On a full disk
+    // the next flush that gets through lists it (the rows wait in memory until then).
+    this.tryWriteManifest();
     return idx;
   }
 
@@ -231,6 +329,12 @@ export class DatasetWriter {
     flags: number,
     publishTs: bigint = exchTs,
   ): void {
+    if (this.dropSince !== null) {
+      this.pauseState!.droppedEvents++;
+      this.dropped.events++;
+      return;
+    }
+    if (localTs > this.lastTs) this.lastTs = localTs;
     if (this.seg === null || this.needsRotation(localTs)) this.rotate(localTs);
     const c = this.cols;
     const i = c.length++;
@@ -252,11 +356,18 @@ export class DatasetWriter {
     if (exchTs > st.emax) st.emax = exchTs;
     this.kindCounts[kind]!++;
     this.seg!.rows++;
-    if (c.length === c.capacity) this.flushEvents();
+    // Both tables go to disk together, so a crash leaves them agreeing up to the last flush.
+    if (c.length === c.capacity) this.flushData();
   }
 
   /** Append one raw message exactly as it was received (or sent). */
   rawMessage(localTs: bigint, exchange: string, source: string, line: number, kind: RawKind, data: string): void {
+    if (this.dropSince !== null) {
+      this.pauseState!.droppedRaw++;
+      this.dropped.raw++;
+      return;
+    }
+    if (localTs > this.lastTs) this.lastTs = localTs;
     if (this.seg === null || this.needsRotation(localTs)) this.rotate(localTs);
     const r = this.raw;
     let src = this.rawSourceIndex.get(source);
@@ -276,10 +387,12 @@ export class DatasetWriter {
     if (localTs < this.stats.rmin) this.stats.rmin = localTs;
     if (localTs > this.stats.rmax) this.stats.rmax = localTs;
     this.seg!.rawRows++;
-    if (r.length >= 16384 || r.bytes >= 8 << 20) this.flushRaw();
+    if (r.length >= 16384 || r.bytes >= 8 << 20) this.flushData();
   }
 
   private needsRotation(localTs: bigint): boolean {
+    // No new files while the disk refuses bytes: rows wait in the current segment.
+    if (this.pauseState !== null) return false;
     if (this.seg!.rows >= this.segmentRows) return true;
     if (this.rotateNs > 0n) {
       const period = localTs / this.rotateNs;
@@ -288,19 +401,81 @@ export class DatasetWriter {
     return false;
   }
 
-  /** Write everything buffered so far to disk and refresh the manifest (the recorder calls this every second). */
-  flush(): void {
-    if (this.seg === null) return;
-    this.flushEvents();
-    this.flushRaw();
+  /**
+   * Write everything buffered so far to disk and refresh the manifest (the recorder calls this every second).
+   * A disk that refuses the bytes (full) does not throw: the writer pauses (see `pause`), keeps finished
+   * batches in memory up to maxPendingBytes, and the next flush that gets through resumes. Returns true when
+   * this flush resumed after rows had to be dropped (their Gap rows are written).
+   */
+  flush(): boolean {
+    if (this.seg === null) return false;
+    if (!this.flushData()) return false;
+    let resumedAfterLoss = false;
+    const p = this.pauseState;
+    if (p !== null) {
+      // Everything waiting is on disk again.
+      this.pauseState = null;
+      if (this.dropSince !== null) {
+        const since = this.dropSince;
+        this.dropSince = null;
+        // What the dropped rows held is lost: every stream's book is unknown from the first of them.
+        const flags = Flag.MessageEnd | Flag.NoExchangeTime;
+        for (let st = 0; st < this.manifest.streams.length; st++) {
+          this.event(st, since, since, EventKind.Gap, 0, NaN, GapReason.NotWritten, -1n, -1n, flags);
+        }
+        resumedAfterLoss = true;
+        if (!this.flushData()) return true;
+      }
+    }
     this.updateSegmentInfo();
-    writeManifest(this.dir, this.manifest);
+    this.tryWriteManifest();
+    return resumedAfterLoss;
+  }
+
+  /** Both tables' buffered rows to disk. False (and paused) when the disk refused bytes. */
+  private flushData(): boolean {
+    try {
+      this.flushEvents();
+      this.flushRaw();
+      return true;
+    } catch (e) {
+      this.pauseOn(e);
+      return false;
+    }
+  }
+
+  private pauseOn(e: unknown): void {
+    const err = e as NodeJS.ErrnoException;
+    const error = err.code ?? err.message ?? String(e);
+    if (this.pauseState === null) {
+      this.pauseState = { error, sinceNs: this.lastTs, pendingBytes: 0, droppedEvents: 0, droppedRaw: 0 };
+    } else {
+      this.pauseState.error = error;
+    }
+    if (this.dropSince === null && this.pendingBytes() > this.maxPendingBytes) {
+      // Memory is bounded: from here rows are dropped, counted, and marked by Gap rows on resume.
+      this.dropSince = this.lastTs;
+    }
+  }
+
+  /** The manifest is only rewritten when the rows it counts are on disk; a refusal leaves the old one. */
+  private tryWriteManifest(): void {
+    if (this.pendingBytes() > 0) return;
+    try {
+      writeManifest(this.dir, this.manifest, this.files);
+    } catch (e) {
+      this.pauseOn(e);
+    }
   }
 
   private flushEvents(): void {
     const c = this.cols;
     const n = c.length;
-    if (n === 0 || this.segEvents === null) return;
+    if (this.segEvents === null) return;
+    if (n === 0) {
+      this.segEvents.sync();
+      return;
+    }
     if (this.symbolDict === null) this.symbolDict = vectorFromArray(this.symbols, new Utf8());
     const exch = new Int8Array(n);
     const market = new Int8Array(n);
@@ -333,14 +508,19 @@ export class DatasetWriter {
       makeData({ type: f[13]!.type, length: n, nullCount: 0, data: c.publishTs.slice(0, n) }),
     ] as Data[];
     this.segEvents.write(structBatch(this.eventsSchema, children, n));
-    this.segEvents.sync();
+    // The batch's bytes are queued in the stream writer now; sync() keeps what the disk refuses.
     c.length = 0;
+    this.segEvents.sync();
   }
 
   private flushRaw(): void {
     const r = this.raw;
     const n = r.length;
-    if (n === 0 || this.segRaw === null) return;
+    if (this.segRaw === null) return;
+    if (n === 0) {
+      this.segRaw.sync();
+      return;
+    }
     if (this.rawSourceDict === null) this.rawSourceDict = vectorFromArray(this.rawSources, new Utf8());
     this.exchangeDict ??= vectorFromArray(this.exchangeNames, new Utf8());
     const offsets = new Int32Array(n + 1);
@@ -362,8 +542,8 @@ export class DatasetWriter {
       makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: new Uint8Array(values.buffer, values.byteOffset, total) }),
     ] as Data[];
     this.segRaw.write(structBatch(this.rawTableSchema, children, n));
-    this.segRaw.sync();
     this.raw = new RawColumns();
+    this.segRaw.sync();
   }
 
   private rotate(localTs: bigint): void {
@@ -371,16 +551,14 @@ export class DatasetWriter {
     const index = this.manifest.segments.reduce((m, s) => Math.max(m, s.index), 0) + 1;
     const name = String(index).padStart(6, '0');
     const seg = emptySegmentInfo(index, `events-${name}.arrow`, `raw-${name}.arrow`, false);
-    const evFd = fs.openSync(path.join(this.dir, seg.events), 'wx');
-    const rawFd = fs.openSync(path.join(this.dir, seg.raw), 'wx');
+    const evFd = this.files.openSync(path.join(this.dir, seg.events), 'wx');
+    const rawFd = this.files.openSync(path.join(this.dir, seg.raw), 'wx');
     this.segFds = [evFd, rawFd];
-    this.segEvents = new SyncStreamWriter(evFd);
-    this.segRaw = new SyncStreamWriter(rawFd);
+    this.segEvents = new SyncStreamWriter(evFd, this.files);
+    this.segRaw = new SyncStreamWriter(rawFd, this.files);
     // The schema message goes out at once, so even an empty segment is a valid stream.
     this.segEvents.reset(undefined, this.eventsSchema);
-    this.segEvents.sync();
     this.segRaw.reset(undefined, this.rawTableSchema);
-    this.segRaw.sync();
     // Dictionaries restart per stream file.
     this.symbolDict = null;
     this.rawSourceDict = null;
@@ -390,7 +568,8 @@ export class DatasetWriter {
     this.stats = { lmin: MAX_I64, lmax: MIN_I64, emin: MAX_I64, emax: MIN_I64, rmin: MAX_I64, rmax: MIN_I64 };
     this.kindCounts.fill(0);
     this.manifest.segments.push(seg);
-    writeManifest(this.dir, this.manifest);
+    this.flushData();
+    this.tryWriteManifest();
   }
 
   private updateSegmentInfo(): void {
@@ -423,20 +602,55 @@ export class DatasetWriter {
     this.segRaw!.sync();
     this.updateSegmentInfo();
     this.seg.closed = true;
-    for (const fd of this.segFds) fs.closeSync(fd);
+    for (const fd of this.segFds) this.files.closeSync(fd);
     this.segFds = [];
     this.segEvents = null;
     this.segRaw = null;
     this.seg = null;
-    writeManifest(this.dir, this.manifest);
+    writeManifest(this.dir, this.manifest, this.files);
   }
 
+  /** Close the segment and the manifest. Throws if the disk still refuses what is waiting (it is kept). */
   close(): Manifest {
     if (!this.closed) {
+      if (this.seg !== null && !this.flush() && this.pauseState !== null) {
+        throw new Error(`${this.dir}: cannot close the dataset: the disk refuses writes (${this.pauseState.error}); ${this.pendingBytes()} bytes wait in memory`);
+      }
       this.closeSegment();
-      writeManifest(this.dir, this.manifest);
+      writeManifest(this.dir, this.manifest, this.files);
       this.closed = true;
     }
     return this.manifest;
   }
+}
+
+/**
+ * A segment whose writer died: each file is cut back to the end of its last complete IPC message (dropping a
+ * half-written batch), given an end-of-stream marker, and the segment is recounted from the files.
+ */
+function repairSegment(dir: string, seg: SegmentInfo): SegmentInfo {
+  for (const name of [seg.events, seg.raw]) {
+    if (!name) continue;
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) continue;
+    let complete: number;
+    try {
+      complete = forEachBatch(file, () => {}).completeBytes;
+    } catch (e) {
+      throw new Error(`cannot append to ${dir}: ${(e as Error).message}`);
+    }
+    const size = fs.statSync(file).size;
+    const fd = fs.openSync(file, 'r+');
+    try {
+      const tail = Buffer.alloc(8);
+      const endsWithEos = complete >= 8 && fs.readSync(fd, tail, 0, 8, complete - 8) === 8 && Buffer.compare(tail, EOS) === 0;
+      if (complete < size || !endsWithEos) {
+        fs.ftruncateSync(fd, complete);
+        if (complete > 0 && !endsWithEos) fs.writeSync(fd, EOS, 0, EOS.length, complete);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return describeSegment(dir, seg.index, seg.events, seg.raw);
 }

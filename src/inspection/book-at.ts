@@ -74,8 +74,11 @@ function levelsOf(book: OrderBook, side: 'bids' | 'asks', depth: number): BookLe
  * The stream's book as the exchange had it at exchange time `atNs`.
  *
  * Rule: walk the stream's rows in file order and apply every book row (BookLevel, BookSnapshot) and every
- * Gap/Disconnect marker, stopping at the first such row whose exch_ts is later than `atNs` (for rows flagged
- * NoExchangeTime, exch_ts is the local time). Trades, BBO and Reconnect rows neither change the book nor stop
+ * Gap/Disconnect marker, stopping at the first such row whose exch_ts is later than `atNs`. A marker flagged
+ * NoExchangeTime (its exch_ts is a local time, which may be far from the exchange's clock) never stops the
+ * walk: it takes effect right after the row before it in file order, so after a disconnect the book is not
+ * valid from the last update received until the next snapshot (conservative: the exchange may have changed
+ * the book any time after that update). Gap rows flagged TradeGap are not book markers. Trades, BBO and Reconnect rows neither change the book nor stop
  * the walk (their exchange times interleave with the book channel's). All rows of one message share exch_ts,
  * so the walk never stops inside a message; and one stream's book updates come from one sequenced channel
  * whose exchange times do not go back, so no update at or before `atNs` is left out.
@@ -121,10 +124,16 @@ export function bookAt(dir: string, exchange: string, symbol: string, atNs: bigi
         if (e < minExch) minExch = e;
         if (e > maxExch) maxExch = e;
         const kind = b.kind[i]!;
+        const flags = b.flags[i]!;
         const isBook = kind === EventKind.BookLevel || kind === EventKind.BookSnapshot;
-        const isMarker = kind === EventKind.Gap || kind === EventKind.Disconnect;
+        // A TradeGap row marks lost trades only: no book marker.
+        const isMarker = (kind === EventKind.Gap && (flags & Flag.TradeGap) === 0) || kind === EventKind.Disconnect;
         if (!isBook && !isMarker) continue;
-        if (e > at) {
+        // A marker without an exchange time (a disconnect, a rejected frame) carries the local time in exch_ts,
+        // which says nothing about the exchange's clock: it takes effect right after the row before it in file
+        // order, and never stops the walk.
+        const timeless = isMarker && (flags & Flag.NoExchangeTime) !== 0;
+        if (!timeless && e > at) {
           stopped = true;
           if (lastIdx >= 0) rememberLast(b, lastIdx);
           throw new StopScan();
@@ -139,7 +148,8 @@ export function bookAt(dir: string, exchange: string, symbol: string, atNs: bigi
           }
         } else {
           const what = kind === EventKind.Gap ? `gap marker (${GAP_REASON_NAMES[b.size[i]!] ?? `reason ${b.size[i]}`})` : 'disconnect marker';
-          invalidWhy = `${what} at exchange time ${formatTimeNs(b.exchTs[i]!)} (row ${rowBase + i}), and no snapshot after it up to this time`;
+          const when = timeless ? `without exchange time (local time ${formatTimeNs(b.localTs[i]!)})` : `at exchange time ${formatTimeNs(b.exchTs[i]!)}`;
+          invalidWhy = `${what} ${when} (row ${rowBase + i}), and no snapshot after it up to this time`;
         }
       }
       if (lastIdx >= 0) rememberLast(b, lastIdx);

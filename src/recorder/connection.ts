@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { Clock } from './clock.js';
+import { redactSecrets } from './redact.js';
 
 export interface HeartbeatOptions {
   /** Text frame the client sends (Bybit {"op":"ping"}, OKX "ping"). Binance needs none: ws answers server pings. */
@@ -225,15 +226,7 @@ function rawToText(data: WebSocket.RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
-/** A URL without user:password (public streams need none; none is ever logged). */
+/** A URL without its secrets (user:password, keys and tokens in the query): see redact.ts. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
+  return redactSecrets(url);
 }

@@ -5,19 +5,21 @@
 // statistics: lost connections write Disconnect rows (and raw Disconnect rows), new ones Reconnect rows.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DatasetWriter } from '../data/writer.js';
+import { DatasetWriter, type WriterFiles } from '../data/writer.js';
 import { readManifest, type Manifest } from '../data/manifest.js';
 import { ProblemLog, type InputPlace } from '../data/sink.js';
-import { EventKind, Flag, RawKind, type ExchangeId, type StreamInfo } from '../data/types.js';
+import { EventKind, Flag, GapReason, RawKind, type ExchangeId, type StreamInfo } from '../data/types.js';
 import { feedAdapter, findAdapter, RECORD_EXCHANGES } from '../exchanges/registry.js';
 import type { FeedAdapter } from '../exchanges/kit/adapter.js';
+import type { FrameClassifier } from '../exchanges/kit/frames.js';
 import type { BookSyncDriver, BookSyncHost, RestSnapshots } from '../exchanges/kit/book-sync.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { MonotonicClock, type Clock } from './clock.js';
-import { FeedConnection, redactUrl, type HeartbeatOptions } from './connection.js';
+import { FeedConnection, type HeartbeatOptions } from './connection.js';
 import { STREAM_KINDS, type ConnectionPlan, type StreamKind } from '../exchanges/kit/feed.js';
 import { RestError, SnapshotFetcher, WeightLimiter } from './snapshots.js';
 import { LagWindow, type RecorderStats } from './status.js';
+import { redactSecrets } from './redact.js';
 
 export { RECORD_EXCHANGES };
 export type { RecorderStats };
@@ -68,6 +70,10 @@ export interface RecorderOptions {
   clock?: Clock;
   /** Replaces global fetch (tests). */
   fetch?: typeof fetch;
+  /** Bytes of finished batches kept in memory while the disk is full (default: the writer's, 256 MiB). */
+  maxPendingBytes?: number;
+  /** The writer's file calls (tests make them fail with real ENOSPC). */
+  files?: WriterFiles;
 }
 
 export interface Recorder {
@@ -84,9 +90,17 @@ export function restFromWs(url: string): string {
   return url.replace(/^ws(s?):\/\//i, 'http$1://');
 }
 
+/** The recorder's problem log: every place and message goes through the one redaction (redact.ts). */
+class RedactingProblemLog extends ProblemLog {
+  override add(kind: string, place: InputPlace | string, message: string): void {
+    const p = typeof place === 'string' ? redactSecrets(place) : { source: redactSecrets(place.source), line: place.line };
+    super.add(kind, p, redactSecrets(message));
+  }
+}
+
 /** Shared by all connections of one recorder. */
 class Shared {
-  readonly problems = new ProblemLog();
+  readonly problems: ProblemLog = new RedactingProblemLog();
   messages = 0;
   intervalMessages = 0;
   malformed = 0;
@@ -115,6 +129,9 @@ class Session {
   private opened = false;
   private readonly streams = new Map<string, number>();
   private readonly sync: BookSyncDriver;
+  private readonly frames: FrameClassifier | undefined;
+  /** Frames rejected on this connection (bad JSON or refused by the normalizer). */
+  private rejected = 0;
 
   constructor(
     private readonly sh: Shared,
@@ -125,6 +142,7 @@ class Session {
   ) {
     this.source = `${sh.exchange} ws${index + 1}`;
     const adapter = findAdapter(sh.exchange)!;
+    this.frames = adapter.frames;
     for (const s of plan.symbols) {
       const info: StreamInfo = { exchange: sh.exchange as ExchangeId, market: adapter.market(s), symbol: s };
       this.streams.set(s, sh.writer.stream(info));
@@ -142,7 +160,7 @@ class Session {
       handlers: {
         onOpen: (ts, url) => this.onOpen(ts, url),
         onMessage: (ts, text, isHb) => this.onMessage(ts, text, isHb),
-        onSent: (ts, text) => sh.writer.rawMessage(ts, sh.exchange, this.source, ++this.line, RawKind.Sent, text),
+        onSent: (ts, text) => sh.writer.rawMessage(ts, sh.exchange, this.source, ++this.line, RawKind.Sent, redactSecrets(text)),
         onClose: (ts, reason) => this.onClose(ts, reason),
         onError: (msg) => {
           sh.problems.add('connection_error', this.source, msg);
@@ -170,7 +188,10 @@ class Session {
       newBackoff: () => new Backoff(o.restBackoff),
       log: sh.log,
       lag: (ts, exchMs) => sh.lag.add(ts, exchMs),
-      malformed: () => sh.malformed++,
+      malformed: () => {
+        sh.malformed++;
+        this.rejected++;
+      },
       resyncRequested: () => sh.resyncs++,
       snapshotApplied: () => sh.snapshotsApplied++,
     };
@@ -196,15 +217,15 @@ class Session {
 
   private onOpen(ts: bigint, url: string): void {
     const { writer, exchange } = this.sh;
-    writer.rawMessage(ts, exchange, this.source, ++this.line, RawKind.Connect, redactUrl(url));
+    writer.rawMessage(ts, exchange, this.source, ++this.line, RawKind.Connect, redactSecrets(url));
     if (this.opened) {
       this.sh.reconnects++;
       for (const stream of this.streams.values()) {
         writer.event(stream, ts, ts, EventKind.Reconnect, 0, NaN, 0, -1n, -1n, Flag.MessageEnd | Flag.NoExchangeTime);
       }
-      this.sh.log(`${this.source}: reconnected (${redactUrl(url)})`);
+      this.sh.log(`${this.source}: reconnected (${url})`);
     } else {
-      this.sh.log(`${this.source}: connected (${redactUrl(url)})`);
+      this.sh.log(`${this.source}: connected (${url})`);
     }
     this.opened = true;
     for (const msg of this.plan.subscribe) this.conn.send(msg);
@@ -224,25 +245,56 @@ class Session {
   private onMessage(ts: bigint, text: string, heartbeat: boolean): void {
     const sh = this.sh;
     const place: InputPlace = { source: this.source, line: ++this.line };
-    sh.writer.rawMessage(ts, sh.exchange, this.source, place.line, RawKind.Received, text);
-    if (heartbeat) return;
-    sh.messages++;
-    sh.intervalMessages++;
-    let msg: unknown;
     try {
-      msg = JSON.parse(text);
-    } catch (e) {
-      sh.malformed++;
-      sh.problems.add('bad_json', place, `frame is not valid JSON (${(e as Error).message})`);
-      return;
-    }
-    try {
+      sh.writer.rawMessage(ts, sh.exchange, this.source, place.line, RawKind.Received, text);
+      if (heartbeat) return;
+      sh.messages++;
+      sh.intervalMessages++;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(text);
+      } catch (e) {
+        sh.malformed++;
+        sh.problems.add('bad_json', place, `frame is not valid JSON (${(e as Error).message})`);
+        this.markRejected(ts, text);
+        return;
+      }
+      const before = this.rejected;
       this.sync.onFrame(ts, msg, place);
+      if (this.rejected > before) this.markRejected(ts, text);
     } catch (e) {
-      // A bug must not stop the recording: the frame is kept raw and the problem counted.
+      // A bug (or a write the disk refused in a way the writer did not expect) must not stop the recording:
+      // the problem is counted, and the frame is kept raw where that was possible.
       sh.malformed++;
       sh.problems.add('internal_error', place, (e as Error).stack ?? String(e));
     }
+  }
+
+  /**
+   * A frame the recorder could not use (not JSON, or refused by the normalizer): what it held is lost to the
+   * events table, so a Gap row (reason bad_input) says so on the stream the frame was for. A lost trade frame
+   * gets a TradeGap row (books unaffected; trade-id jumps after it are explained); a lost book frame, or one
+   * whose symbol and channel cannot be read, a full gap on its stream (or on every stream of the connection):
+   * its book is unknown until the next snapshot, which the normalizer's own sequence check brings. A lost
+   * best bid/offer frame changes no book and needs none (the raw row keeps it).
+   */
+  private markRejected(ts: bigint, text: string): void {
+    let ch = null;
+    try {
+      ch = this.frames?.channelOfText(text) ?? null;
+    } catch {
+      ch = null;
+    }
+    if (ch?.channel === 'bbo') return;
+    const one = ch ? this.streams.get(ch.symbol) : undefined;
+    const streams = one !== undefined ? [one] : [...this.streams.values()];
+    const flags = Flag.MessageEnd | Flag.NoExchangeTime | (ch?.channel === 'trade' && one !== undefined ? Flag.TradeGap : 0);
+    for (const s of streams) this.sh.writer.event(s, ts, ts, EventKind.Gap, 0, NaN, GapReason.BadInput, -1n, -1n, flags);
+  }
+
+  /** Close and reopen the connection (after rows were lost: the books need fresh snapshots). */
+  restart(reason: string): void {
+    this.conn.restart(reason);
   }
 }
 
@@ -262,10 +314,23 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
   const clock = opts.clock ?? new MonotonicClock();
   const writer = new DatasetWriter(opts.out, {
     append: opts.append,
+    // A recording appended to ended in an outage (a stop or a crash): its books are not valid across it.
+    markSeam: opts.append,
     rotateNs: opts.rotateNs ?? 0n,
-    source: { recorder: exchange, symbols: syms, streams, ...(opts.url ? { url: redactUrl(opts.url) } : {}), started: new Date(Number(clock.anchorNs / 1_000_000n)).toISOString() },
+    maxPendingBytes: opts.maxPendingBytes,
+    files: opts.files,
+    source: {
+      recorder: exchange,
+      symbols: syms,
+      streams,
+      ...(opts.url ? { url: redactSecrets(opts.url) } : {}),
+      ...(opts.restUrl ? { rest_url: redactSecrets(opts.restUrl) } : {}),
+      started: new Date(Number(clock.anchorNs / 1_000_000n)).toISOString(),
+    },
   });
-  const log = opts.log ?? (() => {});
+  const rawLog = opts.log ?? (() => {});
+  // Every line the recorder logs goes through the one redaction.
+  const log = (line: string) => rawLog(redactSecrets(line));
   const sh = new Shared(exchange, writer, clock, log);
   const abort = new AbortController();
 
@@ -285,11 +350,11 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       events: {
         onRetry: (url, why, delay) => {
           sh.problems.add('snapshot_retry', `${exchange} rest`, `${why}; retrying in ${delay} ms`);
-          log(`${exchange} rest: ${redactUrl(url)}: ${why}; retrying in ${delay} ms`);
+          log(`${exchange} rest: ${url}: ${why}; retrying in ${delay} ms`);
         },
         onRateLimited: (url, status, ms) => {
           sh.problems.add('rate_limited', `${exchange} rest`, `HTTP ${status}; waiting ${ms} ms`);
-          log(`${exchange} rest: HTTP ${status} (rate limit) for ${redactUrl(url)}; sending nothing for ${ms} ms`);
+          log(`${exchange} rest: HTTP ${status} (rate limit) for ${url}; sending nothing for ${ms} ms`);
         },
       },
     });
@@ -348,6 +413,7 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       messages: sh.messages,
       messages_per_s: lastRate,
       lag_p50_ms: lastLag,
+      lag_p50_over_min_ms: lastLag === null || sh.lag.lowestMs === null ? null : Math.round((lastLag - sh.lag.lowestMs) * 1000) / 1000,
       gaps: sh.gapsRetired + sessions.reduce((a, s) => a + s.gapsWritten(), 0),
       disconnects: sh.disconnects,
       reconnects: sh.reconnects,
@@ -365,14 +431,36 @@ export async function startRecorder(opts: RecorderOptions): Promise<Recorder> {
       raw_messages: rawRows,
       bytes_written: bytesWritten,
       problems: { ...sh.problems.counts },
+      writing: {
+        paused: writer.pause !== null,
+        error: writer.pause?.error ?? null,
+        pending_bytes: writer.pause?.pendingBytes ?? 0,
+        dropped_events: writer.dropped.events,
+        dropped_raw: writer.dropped.raw,
+      },
     };
   };
 
   const flushMs = opts.flushMs ?? 1000;
+  let pausedBefore = false;
   const tick = () => {
     try {
-      writer.flush();
-      readTotals(readManifest(writer.dir));
+      const resumedAfterLoss = writer.flush();
+      const pause = writer.pause;
+      if (pause !== null && !pausedBefore) {
+        // Said once per pause, not every second; the status line keeps saying it.
+        sh.problems.add('write_paused', writer.dir, `the disk refuses writes (${pause.error}); writing paused, rows kept in memory`);
+        log(`${writer.dir}: the disk refuses writes (${pause.error}); writing paused, connections kept, rows kept in memory until space returns`);
+      } else if (pause === null && pausedBefore) {
+        log(`${writer.dir}: writing resumed`);
+      }
+      if (resumedAfterLoss) {
+        sh.problems.add('rows_dropped', writer.dir, 'rows were dropped while the disk was full (gap rows, reason not_written, mark them)');
+        log(`${writer.dir}: rows were dropped while the disk was full; reconnecting for fresh books`);
+        for (const s of sessions) s.restart('rows lost while the disk was full');
+      }
+      pausedBefore = pause !== null;
+      if (pause === null) readTotals(readManifest(writer.dir));
     } catch (e) {
       sh.problems.add('write_error', writer.dir, (e as Error).message);
       log(`write error: ${(e as Error).message}`);
