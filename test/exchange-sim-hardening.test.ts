@@ -174,7 +174,7 @@ describe('exchange-sim: one client\'s message never takes the server down', () =
         r.end(body);
       });
     expect(await request('//%zz')).toEqual({ status: 400, body: '{"error":"request target \\"//%zz\\" is not a path"}' });
-    expect(await request('/%zz')).toEqual({ status: 404, body: '{"error":"no exchange \\"%zz\\" here; served: binance-spot, binance-usdm, binance-coinm, bybit-spot, bybit-linear, okx"}' });
+    expect(await request('/%zz')).toEqual({ status: 404, body: '{"error":"no exchange \\"%zz\\" here; served: binance-spot, binance-usdm, binance-coinm, bybit-spot, bybit-linear, okx, stream.binance.com, bybit"}' });
     expect(await request('/binance-spot/api/v3/time', 'x'.repeat(1001))).toEqual({ status: 413, body: '{"error":"request body over 1000 bytes"}' });
     await s.done; // the dataset played to its end: the last bid change at 99.5 was to size 39
     const ok = await request('/binance-spot/api/v3/depth?symbol=BTCUSDT&limit=2');
@@ -203,13 +203,13 @@ describe('exchange-sim: one client\'s message never takes the server down', () =
     vi.spyOn(BinanceSimServer.prototype, 'onRest').mockImplementationOnce(() => {
       throw new RangeError('deep');
     });
-    const r = await fetch(`${s.restUrl('binance-spot')}/api/v3/time`);
+    const r = await fetch(`${s.restUrl('binance-spot')}/api/v3/depth?symbol=BTCUSDT&limit=5`);
     expect(r.status).toBe(500);
     expect(await r.text()).toBe('{"code":-1000,"msg":"An unknown error occurred while processing the request: RangeError: deep"}');
     expect(s.stats().handlerErrors).toBe(2);
     expect(log.filter((l) => l.includes('failed:'))).toEqual([
       `binance-spot connection ${log.find((l) => l.startsWith('binance-spot: connection'))!.split(' ')[2]} message failed: Error: boom`,
-      'binance-spot REST /api/v3/time failed: RangeError: deep',
+      'binance-spot REST /api/v3/depth failed: RangeError: deep',
     ]);
     c.close();
     await healthyBinance(s);
