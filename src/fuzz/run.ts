@@ -1,11 +1,9 @@
-// npm run fuzz [-- --seed N --cases N]: every fuzz suite with one seed; prints each report and exits 1 on any
-// crash, slow case or invalid value. The default case count runs 1,000,000 mutated frames through the
-// normalizers (and as many through any other suite present, such as the simulator's client messages).
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// npm run fuzz [-- --seed N --cases N --suite normalizers|simulator]: every fuzz suite with one seed; prints
+// each report and exits 1 on any crash, slow case or invalid value. The default case count runs 1,000,000
+// mutated frames through the normalizers and as many client messages through the exchange simulator.
 import type { FuzzReport } from './report.js';
 import { run as fuzzNormalizers } from './normalizers.js';
+import { run as fuzzSimulator } from './simulator-messages.js';
 
 type Suite = (seed: number, cases: number) => Promise<FuzzReport>;
 
@@ -17,22 +15,15 @@ function option(args: string[], name: string, fallback: number): number {
   return v;
 }
 
-/** Suites other engineers add next to this file (fuzz/simulator-messages.ts) are run when they are there. */
-async function optionalSuite(file: string): Promise<Suite | null> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  if (!fs.existsSync(path.join(here, `${file}.js`))) return null;
-  const specifier = `./${file}.js`;
-  const mod = (await import(specifier)) as { run?: Suite };
-  return mod.run ?? null;
-}
+const SUITES: Record<string, Suite> = { normalizers: fuzzNormalizers, simulator: fuzzSimulator };
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const seed = option(args, '--seed', 1);
   const cases = option(args, '--cases', 1_000_000);
-  const suites: Suite[] = [fuzzNormalizers];
-  const sim = await optionalSuite('simulator-messages');
-  if (sim) suites.push(sim);
+  const only = args.includes('--suite') ? args[args.indexOf('--suite') + 1] : undefined;
+  if (only !== undefined && !Object.hasOwn(SUITES, only)) throw new Error(`--suite must be one of ${Object.keys(SUITES).join(', ')}, got ${JSON.stringify(only)}`);
+  const suites: Suite[] = only === undefined ? Object.values(SUITES) : [SUITES[only]!];
   let failed = false;
   for (const suite of suites) {
     const started = performance.now();
