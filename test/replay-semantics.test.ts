@@ -852,6 +852,25 @@ describe('the real-time touch: BBO rows and prints between depth messages (docs/
       ]);
     });
 
+    it('a strategy that defines onQuote hears each BBO message once, complete, at its delivery (13 ms at 1 ms feed latency); onBook is not called for it', () => {
+      const dir = makeDataset([...rows, ...spotBbo(22 * MS, [100, 1], [100.5, 2])], [SPOT_STREAM]);
+      const heard: [string, number, number, number, number, number, number, number][] = [];
+      const look = (what: string, ctx: Context, v: number) => {
+        const b = ctx.book(v);
+        heard.push([what, ctx.now() / MS, v, b.bestBid(), b.bestAsk(), b.askSize(), b.quoteBid(), b.quoteAsk()]);
+      };
+      const strategy: Strategy = { onBook: (ctx, v) => look('book', ctx, v), onQuote: (ctx, v) => look('quote', ctx, v) };
+      replay(dir, strategy, { latency: { feed: '1ms', order: '0', response: '0' } }, [SPOT]);
+      expect(heard).toEqual([
+        ['book', 11, 0, 100, 101, 1, NaN, NaN],
+        ['quote', 13, 0, 99, 102, 0.4, 99, 102],
+        ['book', 21, 0, 100, 101, 1, NaN, NaN],
+        // a BBO ask of 100.5, better than any ask the depth book shows: the view keeps 101 x 1 (it never adds a
+        // level the depth book lacks), and quoteAsk() gives the real-time 100.5
+        ['quote', 23, 0, 100, 101, 1, 100, 100.5],
+      ]);
+    });
+
     it('a taker pricing off the touch it sees: a buy IOC at the best ask at 13 ms is priced 102 (not the stale 101) and takes the 0.4 there', () => {
       // (a timer: a BBO message calls no callback of its own)
       const dir = makeDataset(rows, [SPOT_STREAM]);

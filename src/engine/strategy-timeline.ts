@@ -11,10 +11,10 @@
 // The strategy's book is its depth book under the same real-time touch as the exchange side's
 // (book/touch-overlay.ts, docs/matching.md "Real-time touch"): a BBO message or a print that reaches the
 // strategy constrains the touch it sees until the next depth message reaches it. A print is heard through
-// onTrade, after it constrained the touch. A BBO message calls nothing: ctx.book shows it from its delivery on,
-// in every later callback (another venue's book, a trade, a response, a timer). A callback per BBO message
-// would be a subscription the Strategy API does not offer yet; onBook for it made the market maker send 50%
-// more orders and the replay 1.7x slower (docs/replay.md, "The strategy's view").
+// onTrade, after it constrained the touch. A BBO message calls onQuote, only if the strategy defines it (its
+// subscription to the BBO stream); ctx.book shows it from its delivery on, in every later callback. It does
+// not call onBook: that made the market maker send 50% more orders and the replay 1.7x slower
+// (docs/replay.md, "The strategy's view").
 //
 // Hot path (run): no allocation per row; see exchange-timeline.ts for why bounds travel in typed arrays.
 import { Applied, BookState, StreamBook } from '../book/stream-book.js';
@@ -74,6 +74,12 @@ export class StrategyBook implements BookView {
   }
   mid(): number {
     return (this.touch.bids.bestPrice() + this.touch.asks.bestPrice()) / 2;
+  }
+  quoteBid(): number {
+    return this.touch.bids.quotePrice();
+  }
+  quoteAsk(): number {
+    return this.touch.asks.quotePrice();
   }
 }
 
@@ -157,6 +163,7 @@ export class StrategyTimeline {
     const strategy = this.strategy;
     const ctx = this.ctx!;
     const onBook = strategy.onBook;
+    const onQuote = strategy.onQuote;
     // No exchange row is applied while this runs, so the exchange side's next time is fixed.
     let exchangeT = Infinity;
     for (let u = 0; u < this.exchangeNext.length; u++) if (this.exchangeNext[u]! < exchangeT) exchangeT = this.exchangeNext[u]!;
@@ -203,8 +210,10 @@ export class StrategyTimeline {
           strategy.onTrade(ctx, tv);
         }
       } else if (kind === K_BBO) {
-        // No callback of its own (see the top): the strategy reads the new touch from its next callback on.
+        // Not onBook (see the top): onQuote, for a strategy that subscribes to the BBO stream by defining it,
+        // once the message is complete; any other strategy reads the new touch from its next callback on.
         touch.bbo(c.side[r]!, c.price[r]!, c.size[r]!);
+        if (onQuote && !inMessage) onQuote.call(strategy, ctx, v);
       } else {
         // A depth message: the depth book is the truth again.
         touch.reset();

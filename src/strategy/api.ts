@@ -71,6 +71,13 @@ export interface BookView {
   bidLevels(): number;
   askLevels(): number;
   mid(): number;
+  /**
+   * The real-time best bid (ask) price from the venue's BBO stream since the last depth message, else NaN. It
+   * can be better than bestBid() (bestAsk()) when the depth book lags: the view never shows a level or size the
+   * depth book lacks, so this is the only place such a quote appears.
+   */
+  quoteBid(): number;
+  quoteAsk(): number;
 }
 
 /**
@@ -172,6 +179,12 @@ export interface Strategy {
   /** The book of `venue` changed (after a complete exchange message). */
   onBook?(ctx: Context, venue: number): void;
   onTrade?(ctx: Context, trade: TradeView): void;
+  /**
+   * A real-time best bid/offer message of `venue` reached the strategy (Binance bookTicker, Bybit orderbook.1,
+   * OKX bbo-tbt: a subscription a trader can make); `ctx.book(venue)` shows it. Only strategies that define it
+   * are called, so a strategy that does not pays nothing for the BBO stream's message rate.
+   */
+  onQuote?(ctx: Context, venue: number): void;
   onOrderUpdate?(ctx: Context, update: OrderUpdate): void;
   onTimer?(ctx: Context, id: string): void;
   onEnd?(ctx: Context): void;
