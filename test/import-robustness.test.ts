@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { importSummaryText, runImport, type ImportSummary } from '../src/cli/import-command.js';
 import { openDataset } from '../src/data/reader.js';
 import { ProblemLog, type EventSink } from '../src/data/sink.js';
-import { EventKind } from '../src/data/types.js';
+import { EventKind, Flag, GapReason } from '../src/data/types.js';
 import { BybitNormalizer } from '../src/exchanges/bybit/normalizer.js';
 import { checkDataset } from '../src/inspection/inspect.js';
 import { BINANCE, CRYPTOFEED, gunzipLines, tempDir, withCaptures, writeGz } from './helpers.js';
@@ -37,14 +37,17 @@ withCaptures('one bad line never aborts an import', () => {
     ]);
     let trades = 0;
     let maxPrice = 0; // of trades
+    const gaps: [number, number][] = []; // each refused trade frame leaves a TradeGap (reason BadInput): flagged, not silent
     openDataset(path.join(dir, 'ds')).forEachEventBatch((b) => {
       for (let i = 0; i < b.length; i++) {
+        if (b.kind[i] === EventKind.Gap) gaps.push([b.size[i]!, b.flags[i]! & Flag.TradeGap]);
         if (b.kind[i] !== EventKind.Trade) continue;
         trades++;
         if (b.price[i]! > maxPrice) maxPrice = b.price[i]!;
       }
     });
     expect(trades).toBe(3_024 - 3);
+    expect(gaps).toEqual([[GapReason.BadInput, Flag.TradeGap], [GapReason.BadInput, Flag.TradeGap], [GapReason.BadInput, Flag.TradeGap]]);
     expect(maxPrice).toBeLessThan(100_000);
     expect(checkDataset(path.join(dir, 'ds')).ok).toBe(true);
   });

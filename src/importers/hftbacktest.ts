@@ -5,9 +5,10 @@
 // local time (ties: the order the files were given), so the dataset is one continuous timeline.
 import path from 'node:path';
 import type { EventSink, InputPlace, ProblemLog } from '../data/sink.js';
-import { RawKind, type ExchangeId } from '../data/types.js';
+import { EventKind, GapReason, RawKind, type ExchangeId } from '../data/types.js';
 import { adapter, ADAPTERS } from '../exchanges/registry.js';
 import type { Normalizer } from '../exchanges/kit/normalizer.js';
+import { refusedFrameGapFlags } from '../exchanges/kit/frames.js';
 import { readLines, type Line } from './lines.js';
 import { emptyStats, guardLine, type Importer, type ImporterStats } from './importer.js';
 
@@ -197,5 +198,22 @@ function handleLine(c: MarketCursor, sink: EventSink, problems: ProblemLog, stat
     }
     return;
   }
+  const refusedBefore = c.normalizer.invalidFrames;
   c.normalizer.onMessage(c.ts, msg, place);
+  if (c.normalizer.invalidFrames > refusedBefore) markRefused(c, sink, body);
+}
+
+/** A frame the normalizer refused: its loss is flagged on the file's stream (as the recorder does). */
+function markRefused(c: MarketCursor, sink: EventSink, text: string): void {
+  let channel = null;
+  try {
+    channel = adapter(c.normalizer.exchange).frames?.channelOfText(text) ?? null;
+  } catch {
+    channel = null;
+  }
+  const flags = refusedFrameGapFlags(channel);
+  if (flags === null) return;
+  const ex = c.normalizer.exchange;
+  const stream = sink.stream({ exchange: ex, market: adapter(ex).market(c.symbol), symbol: c.symbol }); // registered at the start
+  sink.event(stream, c.ts, c.ts, EventKind.Gap, 0, NaN, GapReason.BadInput, -1n, -1n, flags);
 }

@@ -11,7 +11,7 @@ import { ProblemLog, type InputPlace } from '../data/sink.js';
 import { EventKind, Flag, GapReason, RawKind, type ExchangeId, type StreamInfo } from '../data/types.js';
 import { feedAdapter, findAdapter, RECORD_EXCHANGES } from '../exchanges/registry.js';
 import type { FeedAdapter } from '../exchanges/kit/adapter.js';
-import type { FrameClassifier } from '../exchanges/kit/frames.js';
+import { refusedFrameGapFlags, type FrameClassifier } from '../exchanges/kit/frames.js';
 import type { BookSyncDriver, BookSyncHost, RestSnapshots } from '../exchanges/kit/book-sync.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { MonotonicClock, type Clock } from './clock.js';
@@ -285,10 +285,12 @@ class Session {
     } catch {
       ch = null;
     }
-    if (ch?.channel === 'bbo') return;
+    let flags = refusedFrameGapFlags(ch);
+    if (flags === null) return;
     const one = ch ? this.streams.get(ch.symbol) : undefined;
+    // A frame whose stream is unknown: every stream of the connection, with a full gap.
+    if (one === undefined) flags &= ~Flag.TradeGap;
     const streams = one !== undefined ? [one] : [...this.streams.values()];
-    const flags = Flag.MessageEnd | Flag.NoExchangeTime | (ch?.channel === 'trade' && one !== undefined ? Flag.TradeGap : 0);
     for (const s of streams) this.sh.writer.event(s, ts, ts, EventKind.Gap, 0, NaN, GapReason.BadInput, -1n, -1n, flags);
   }
 
