@@ -35,13 +35,12 @@ export class TouchSideView implements BookSideView {
     return this.dir > 0 ? price > this.bound : price < this.bound;
   }
 
-  /** Whether any constraint is set. */
-  get active(): boolean {
-    return this.bound !== this.dir * Infinity;
-  }
+  /** Whether any constraint is set (kept as a field: every read of the view tests it first). */
+  active = false;
 
   /** The exchange's best price on this side is `price` with `size` there. */
   bbo(price: number, size: number): void {
+    this.active = true;
     this.bound = price;
     this.capPrice = price;
     this.capSize = size;
@@ -50,11 +49,13 @@ export class TouchSideView implements BookSideView {
   /** A print at `price` consumed this (passive) side up to `price`. */
   print(price: number): void {
     if (this.hidden(price)) return;
+    this.active = true;
     this.bound = price;
     if (this.capPrice !== price) this.capPrice = NaN;
   }
 
   reset(): void {
+    this.active = false;
     this.bound = this.dir > 0 ? Infinity : -Infinity;
     this.capPrice = NaN;
   }
@@ -69,15 +70,18 @@ export class TouchSideView implements BookSideView {
     return k;
   }
 
+  // Reads go straight to the depth book while no constraint is set (most of the time: every depth message
+  // resets the overlay), which keeps the replay's book reads as cheap as without it.
   get count(): number {
-    return this.side.count - this.skipped();
+    return this.active ? this.side.count - this.skipped() : this.side.count;
   }
 
   priceAt(k: number): number {
-    return this.side.priceAt(k + this.skipped());
+    return this.active ? this.side.priceAt(k + this.skipped()) : this.side.priceAt(k);
   }
 
   sizeAt(k: number): number {
+    if (!this.active) return this.side.sizeAt(k);
     const i = k + this.skipped();
     const size = this.side.sizeAt(i);
     return this.side.priceAt(i) === this.capPrice && this.capSize < size ? this.capSize : size;
@@ -90,10 +94,13 @@ export class TouchSideView implements BookSideView {
   }
 
   bestPrice(): number {
-    return this.count > 0 ? this.priceAt(0) : NaN;
+    if (!this.active) return this.side.bestPrice();
+    const k = this.skipped();
+    return k < this.side.count ? this.side.priceAt(k) : NaN;
   }
 
   bestSize(): number {
+    if (!this.active) return this.side.bestSize();
     return this.count > 0 ? this.sizeAt(0) : 0;
   }
 
@@ -123,9 +130,10 @@ export class TouchOverlay implements BookSidesView {
     (aggressor > 0 ? this.asks : this.bids).print(price);
   }
 
-  /** A depth message: the depth book is the truth again. */
+  /** A depth message: the depth book is the truth again. Called for every depth row: a no-op unless a
+   *  constraint is set, so the common case costs two field reads. */
   reset(): void {
-    this.bids.reset();
-    this.asks.reset();
+    if (this.bids.active) this.bids.reset();
+    if (this.asks.active) this.asks.reset();
   }
 }
