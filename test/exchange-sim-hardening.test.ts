@@ -190,6 +190,28 @@ describe('exchange-sim: one client\'s message never takes the server down', () =
     await healthyBinance(s);
   });
 
+  it('market metadata (exchangeInfo, instruments-info, instruments) against nested, wrong-type and huge queries: the exchange\'s answer, nothing echoed, no handler error', async () => {
+    const s = await sim();
+    const nested = encodeURIComponent('['.repeat(1000) + ']'.repeat(1000));
+    const huge = 'X'.repeat(5000);
+    const get = async (target: string) => {
+      const r = await fetch(`http://127.0.0.1:${s.port}${target}`);
+      return [r.status, await r.text()];
+    };
+    const illegal = `{"code":-1100,"msg":"Illegal characters found in parameter 'symbols'; legal range is '^\\\\[(\\"[A-Z0-9-_.]{1,20}\\"(,\\"[A-Z0-9-_.]{1,20}\\"){0,}){0,1}\\\\]$'."}`;
+    expect(await get(`/binance-spot/api/v3/exchangeInfo?symbols=${nested}`)).toEqual([400, illegal]);
+    expect(await get('/binance-spot/api/v3/exchangeInfo?symbols=5')).toEqual([400, illegal]);
+    expect(await get(`/binance-usdm/fapi/v1/exchangeInfo?symbol=${huge}`)).toEqual([400, '{"code":-1121,"msg":"Invalid symbol."}']);
+    const [, bybitBad] = await get(`/bybit/v5/market/instruments-info?category=${huge}`);
+    expect(JSON.parse(bybitBad as string)).toMatchObject({ retCode: 10001, retMsg: 'params error: Category is invalid', result: {} });
+    const [, bybitNested] = await get(`/bybit/v5/market/instruments-info?category=linear&symbol=${nested}`);
+    expect(JSON.parse(bybitNested as string).result).toEqual({ category: 'linear', list: [], nextPageCursor: '' }); // as Bybit: no such symbol, an empty list
+    expect(await get(`/okx/api/v5/public/instruments?instType=${huge}`)).toEqual([200, '{"code":"51000","msg":"Parameter instType error","data":[]}']);
+    expect(await get(`/okx/api/v5/public/instruments?instType=SPOT&instId=${nested}`)).toEqual([200, '{"code":"0","msg":"","data":[]}']);
+    expect(s.stats().handlerErrors).toBe(0);
+    await healthyBinance(s);
+  });
+
   it('an exception in a handler: that client gets the exchange\'s error, it is counted and logged, others go on', async () => {
     const log: string[] = [];
     const s = await sim({ log: (l) => log.push(l) });

@@ -60,9 +60,8 @@ export class TouchSideView implements BookSideView {
     this.capPrice = NaN;
   }
 
-  /** Number of underlying top levels hidden by the bound. */
+  /** Number of underlying top levels hidden by the bound (callers ask only while a constraint is set). */
   private skipped(): number {
-    if (!this.active) return 0;
     const side = this.side;
     const n = side.count;
     let k = 0;
